@@ -1,0 +1,1 @@
+"""Persistence and mail I/O: models, schema-declared entity types, blobs, MIME, IMAP, SMTP."""

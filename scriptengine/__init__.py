@@ -1,0 +1,1 @@
+"""The handler language (Apache Commons JEXL 3) re-implemented in Python."""
