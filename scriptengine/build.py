@@ -1,9 +1,10 @@
 """Lark parse tree -> ``nodes`` syntax tree, with positions, literal values and parse-time checks.
 
-The checks are the ones JEXL's own parser makes without scope analysis: ``break``/``continue``
-outside a loop, ``const`` without a value, assigning to something that is not assignable, two
-expressions on one line without ``;`` (JEXL's "ambiguous statement"), lambda parameters that are
-not names. Each raises ``parser.SyntaxProblem``; ``parser.parse`` adds the filename.
+The checks are the ones JEXL's own parser makes that need neither scopes nor loops: assigning to
+something that is not assignable, two expressions on one line without ``;`` (JEXL's "ambiguous
+statement"), lambda parameters that are not names. Each raises ``parser.SyntaxProblem``;
+``parser.parse`` adds the filename. ``break``/``continue`` outside a loop and ``const`` without
+a value are left to the resolver, so ``check`` reports them together with every other error.
 """
 
 from __future__ import annotations
@@ -347,8 +348,7 @@ class _Builder:
             assert isinstance(name, Token)
             pos = self.pos(child)
             if init is None:
-                if kind == "const":
-                    raise self.fail(f"const '{name}' needs a value", self.tpos(name))
+                # ``const x;`` is reported by the resolver, with every other static error
                 declarators.append(nodes.VarDeclarator(pos, str(name), None))
             else:
                 declarators.append(nodes.VarDeclarator(pos, str(name), self.expr(init)))
@@ -451,16 +451,11 @@ class _Builder:
         )
 
     def continue_statement(self, tree: Tree[Token]) -> nodes.Stmt:
-        pos = self.pos(tree)
-        if not self.loops:
-            raise self.fail("'continue' outside a loop", pos)
-        return nodes.ContinueStatement(pos)
+        # outside a loop: reported by the resolver, with every other static error
+        return nodes.ContinueStatement(self.pos(tree))
 
     def break_statement(self, tree: Tree[Token]) -> nodes.Stmt:
-        pos = self.pos(tree)
-        if not self.loops:
-            raise self.fail("'break' outside a loop or switch", pos)
-        return nodes.BreakStatement(pos)
+        return nodes.BreakStatement(self.pos(tree))
 
     def try_statement(self, tree: Tree[Token]) -> nodes.Stmt:
         _, resources, body, handler, finalizer = tree.children

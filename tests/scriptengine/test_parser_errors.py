@@ -7,13 +7,16 @@ import re
 
 import pytest
 
+from scriptengine import Engine
 from scriptengine.errors import ScriptSyntaxError
 from scriptengine.parser import parse, parse_expression
 
 
 def error_of(source: str, filename: str = "t.jexl") -> ScriptSyntaxError:
+    """The first error JEXL would report when it parses: the parser's, or the static
+    rules (``break`` outside a loop, ``const`` without a value) that the resolver checks."""
     with pytest.raises(ScriptSyntaxError) as info:
-        parse(source, filename)
+        Engine().compile(source, filename)
     return info.value
 
 
