@@ -338,7 +338,7 @@ def _syntax_error(diags: list[Diagnostic]) -> ScriptSyntaxError:
         source_line=first.source_line,
         hint=first.hint,
     )
-    err.errors = diags  # type: ignore[attr-defined]
+    err.errors = diags
     return err
 
 

@@ -109,9 +109,16 @@ class ScriptError(Exception):
 
 
 class ScriptSyntaxError(ScriptError):
-    """The source does not parse, or breaks a rule JEXL checks when it parses."""
+    """The source does not parse, or breaks a rule JEXL checks when it parses.
+
+    The exception describes the first error; ``errors`` lists every one found (as
+    ``Diagnostic``), so a caller can report them all at once."""
 
     kind = "compile"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.errors: list[Diagnostic] = []
 
 
 class ScriptRuntimeError(ScriptError):

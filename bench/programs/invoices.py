@@ -1,5 +1,5 @@
 def main(entity, create_new, find_state, persist, join):
-    purpose = entity.mail_account.purpose
+    purpose = entity.mail_account.purpose.name
     if len(entity.attachments) < 1:
         return None
     if purpose == "INVOICES":
