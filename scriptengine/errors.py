@@ -89,9 +89,7 @@ class ScriptError(Exception):
         if self.stack:
             lines.append("call stack (most recent call last):")
             for frame in self.stack:
-                lines.append(
-                    f"  {frame.filename}:{frame.line}:{frame.column}: in {frame.function}"
-                )
+                lines.append(f"  {frame.filename}:{frame.line}:{frame.column}: in {frame.function}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -133,9 +133,7 @@ class Thread:
         """Refuse a list, set or map that would hold more than the items limit."""
         lim = self.limits.items
         if lim is not None and n > lim:
-            raise LimitExceeded(
-                "items", lim, f"collection size limit exceeded ({lim:,} items)"
-            )
+            raise LimitExceeded("items", lim, f"collection size limit exceeded ({lim:,} items)")
 
     def check_string(self, n: int) -> None:
         """Refuse a string longer than the string-length limit."""
