@@ -462,7 +462,12 @@ def _s_compare_to_ignore_case(th: Thread, s: str, a: list[Any]) -> int:
     charge_chars(th, len(s))
     fold = "".join(c.upper().lower() if len(c.upper()) == 1 else c.lower() for c in s)
     ofold = "".join(c.upper().lower() if len(c.upper()) == 1 else c.lower() for c in o)
-    return _str_compare(fold, ofold)
+    # Java 17's StringUTF16.compareToCI compares whole code points (a surrogate pair is one
+    # character here), unlike compareTo, which compares UTF-16 units; lengths in units.
+    for x, y in zip(fold, ofold):
+        if x != y:
+            return ord(x) - ord(y)
+    return len(to_utf16(fold)) - len(to_utf16(ofold))
 
 
 def _s_replace(th: Thread, s: str, a: list[Any]) -> str:
