@@ -1,19 +1,46 @@
 """Host functions that every handler script sees (the original product's and mailwright's).
 
-This first cut offers the functions that need no store: ``log`` and ``join``. The
-store-backed ones (``createNew``, ``persist``, ``findState``, ...) come with the store
-bindings.
+ARCHITECTURE.md ("Handler runtime") lists them. ``log`` and ``join`` need nothing; the
+store functions (``createNew``, ``findState``, ``persist``, ``remove``, ``changeState``,
+``find``, ``findOne``, ``findAll``, ``count``, ``param``, ``sendMail``, ``reply``) work on
+the current run's `runtime.session.RunSession` and fail with a plain error when the run
+has no store. Each is registered with its argument counts, so ``check`` knows them, and
+charges its work to the run's thread. The library functions (dates, JSON, XML) come from
+``runtime.functions``.
+
+``handler_engine()`` gives an engine with all of them and every type scripts can meet
+registered for ``check`` (the schema's types, the e-mail's faces, dates), with ``entity``
+declared a ReceivedEmail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import difflib
+import email.utils
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mailstore.schema import EntitySchema, default_schema
+from scriptengine import Engine, Options
 from scriptengine.errors import EvalError
 from scriptengine.host import HostFunction
+from scriptengine.resolve import TYPE_FROM_FIRST_ARGUMENT
 from scriptengine.thread import Thread
-from scriptengine.values import to_string
+from scriptengine.values import JArray, JSet, java_class_name, to_string
+
+from .email import AttachmentRecord, EmailRecord, FileRecord, face_type_infos
+from .records import (
+    READABLE_BUILTINS,
+    EntityRecord,
+    Record,
+    StateRecord,
+    article,
+    builtin_type_info,
+    schema_type_infos,
+)
+from .session import RunSession, current_session
 
 
 def _log(thread: Thread, *args: Any) -> None:
@@ -41,25 +68,336 @@ def _join(thread: Thread, items: Any, separator: Any = ", ") -> str:
     return sep.join(parts)
 
 
+# --- the store ----------------------------------------------------------------------------
+
+
+def _session(thread: Thread, function: str) -> RunSession:
+    session = current_session(function)
+    session.thread = thread
+    return session
+
+
+def _create_new(thread: Thread, type_name: Any) -> EntityRecord:
+    return _session(thread, "createNew").create(type_name)
+
+
+def _find_state(thread: Thread, type_name: Any, code: Any) -> StateRecord:
+    return _session(thread, "findState").find_state(type_name, code)
+
+
+def _persist(thread: Thread, record: Any) -> Any:
+    return _session(thread, "persist").persist(record)
+
+
+def _remove(thread: Thread, record: Any) -> None:
+    _session(thread, "remove").remove(record)
+
+
+def _change_state(thread: Thread, record: Any, code: Any) -> Any:
+    return _session(thread, "changeState").change_state(record, code)
+
+
+def _find(thread: Thread, type_name: Any, record_id: Any) -> Any:
+    return _session(thread, "find").find(type_name, record_id)
+
+
+def _find_one(thread: Thread, type_name: Any, filters: Any) -> Any:
+    return _session(thread, "findOne").find_one(type_name, filters)
+
+
+def _find_all(
+    thread: Thread, type_name: Any, filters: Any = None, options: Any = None
+) -> list[Any]:
+    return _session(thread, "findAll").find_all(type_name, filters, options)
+
+
+def _count(thread: Thread, type_name: Any, filters: Any = None) -> int:
+    return _session(thread, "count").count(type_name, filters)
+
+
+def _param(thread: Thread, name: Any) -> str | None:
+    return _session(thread, "param").param(name)
+
+
+# --- outgoing mail ------------------------------------------------------------------------
+
+_MAIL_OPTIONS = ("cc", "bcc", "html", "attachments", "relatedTo")
+_REPLY_OPTIONS = (*_MAIL_OPTIONS, "subject", "to")
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\Z")
+
+
+def _no_line_breaks(what: str, text: str) -> str:
+    # Header injection: a CR or LF in a header value would start a new header line.
+    if any(c in text for c in "\r\n\x00"):
+        raise EvalError(f"{what} must not contain a line break")
+    return text
+
+
+def _addresses(what: str, value: Any) -> list[str]:
+    """A String or a List of Strings as checked e-mail addresses (``Jana <j@x.cz>`` too)."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | JArray | JSet):
+        raise EvalError(
+            f"{what} is an address or a List of addresses, not {java_class_name(value)}"
+        )
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise EvalError(f"{what}: an address is a String, not {java_class_name(item)}")
+        text = _no_line_breaks(f"an address in {what}", str(item)).strip()
+        _name, addr = email.utils.parseaddr(text)
+        if not addr or not _ADDRESS.match(addr):
+            raise EvalError(f"{what}: '{text}' is not an e-mail address")
+        out.append(text)
+    return out
+
+
+def _check_options(function: str, options: Any, allowed: tuple[str, ...]) -> Mapping[Any, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise EvalError(f"{function} expects its options as a Map, not {java_class_name(options)}")
+    for key in options:
+        if key not in allowed:
+            close = difflib.get_close_matches(to_string(key), allowed, n=1)
+            raise EvalError(
+                f"{function}: unknown option '{to_string(key)}' ({', '.join(allowed)})",
+                hint=f"did you mean '{close[0]}'?" if close else None,
+            )
+    return options
+
+
+def _attachment_files(function: str, value: Any) -> list[Record]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list | JArray | JSet) else [value]
+    files: list[Record] = []
+    for item in items:
+        if isinstance(item, AttachmentRecord):
+            item = item.jexl_get("attachedFile")
+        elif isinstance(item, EntityRecord):
+            found = [f.name for f in item.spec.fields if f.kind == "file"]
+            if len(found) == 1:
+                item = item.jexl_get(found[0])
+        if not isinstance(item, FileRecord):
+            raise EvalError(
+                f"{function}: attachments are files (attachedFile), not "
+                + article(java_class_name(item))
+            )
+        files.append(item)
+    return files
+
+
+def _related(function: str, value: Any) -> tuple[str | None, int | None]:
+    if value is None:
+        return None, None
+    if not isinstance(value, Record):
+        raise EvalError(f"{function}: relatedTo is a record, not {java_class_name(value)}")
+    if value.record_id is None:
+        raise EvalError(f"{function}: relatedTo: persist the {value.type_name} first")
+    return value.type_name, value.record_id
+
+
+def _message_id(session: RunSession) -> str:
+    robot = session.param("mail.robotAddress") or ""
+    domain = robot.rpartition("@")[2] or "mailwright.invalid"
+    return email.utils.make_msgid(domain=domain)
+
+
+def _text(function: str, what: str, value: Any, *, header: bool = False) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise EvalError(f"{function}: the {what} is a String, not {java_class_name(value)}")
+    text = str(value)
+    return _no_line_breaks(f"the {what}", text) if header else text
+
+
+def _queue(
+    session: RunSession,
+    function: str,
+    to: list[str],
+    subject: str,
+    body: str,
+    opts: Mapping[Any, Any],
+    extra: dict[str, Any],
+) -> str:
+    if not to:
+        raise EvalError(f"{function}: no addressee")
+    html = opts.get("html")
+    if html is not None and not isinstance(html, str):
+        raise EvalError(f"{function}: html is a String, not {java_class_name(html)}")
+    related_type, related_id = _related(function, opts.get("relatedTo"))
+    fields = {
+        "messageId": _message_id(session),
+        "to": to,
+        "cc": _addresses("cc", opts.get("cc")),
+        "bcc": _addresses("bcc", opts.get("bcc")),
+        "subject": subject,
+        "body": body,
+        "bodyHtml": None if html is None else str(html),
+        "relatedType": related_type,
+        "relatedId": related_id,
+        **extra,
+    }
+    if session.thread is not None:
+        session.thread.check_string(len(body) + len(fields["bodyHtml"] or ""))
+    row = session.queue(fields, _attachment_files(function, opts.get("attachments")))
+    return str(row.messageId)
+
+
+def _send_mail(thread: Thread, to: Any, subject: Any, body: Any, options: Any = None) -> str:
+    """``sendMail(to, subject, body, {...})``: queue a message; returns its Message-ID."""
+    session = _session(thread, "sendMail")
+    opts = _check_options("sendMail", options, _MAIL_OPTIONS)
+    return _queue(
+        session,
+        "sendMail",
+        _addresses("to", to),
+        _text("sendMail", "subject", subject, header=True),
+        _text("sendMail", "body", body),
+        opts,
+        {"autoSubmitted": "auto-generated"},
+    )
+
+
+def _reply(thread: Thread, received: Any, body: Any, options: Any = None) -> str:
+    """``reply(email, body, {...})``: queue an answer to a received e-mail (to its
+    Reply-To, else its sender; ``Re:`` subject; In-Reply-To and References set)."""
+    session = _session(thread, "reply")
+    if not isinstance(received, EmailRecord):
+        raise EvalError(
+            "reply expects a received e-mail (entity), not " + article(java_class_name(received))
+        )
+    opts = _check_options("reply", options, _REPLY_OPTIONS)
+    row = received.row
+    to = _addresses("to", opts.get("to")) if opts.get("to") is not None else []
+    if not to:
+        to = _addresses("to", list(row.replyTo or []) or row.mailFrom)
+    subject = opts.get("subject")
+    if subject is None:
+        original = str(row.subject or "")
+        subject = original if re.match(r"(?i)re:", original) else f"Re: {original}".rstrip()
+    message_id = row.messageId
+    references = [*list(row.references or []), *([message_id] if message_id else [])]
+    return _queue(
+        session,
+        "reply",
+        to,
+        _text("reply", "subject", subject, header=True),
+        _text("reply", "body", body),
+        opts,
+        {
+            "inReplyTo": message_id,
+            "references": references,
+            "autoSubmitted": "auto-replied",
+        },
+    )
+
+
+def _fn(name: str, fn: Any, lo: int, hi: int | None, returns: str | None, doc: str) -> HostFunction:
+    return HostFunction(name, fn, lo, hi, returns=returns, takes_thread=True, doc=doc)
+
+
 def standard_functions() -> list[HostFunction]:
-    """The host functions registered on every handler engine."""
+    """The host functions registered on every handler engine (without the library
+    functions of ``runtime.functions``)."""
     return [
-        HostFunction(
-            "log",
-            _log,
-            0,
-            None,
-            returns=None,
-            takes_thread=True,
-            doc="log(a, b, ...): adds a line to the run's log",
+        _fn("log", _log, 0, None, None, "log(a, b, ...): adds a line to the run's log"),
+        _fn(
+            "join", _join, 1, 2, "String", "join(list, separator): the items joined into one String"
         ),
-        HostFunction(
-            "join",
-            _join,
+        _fn(
+            "createNew",
+            _create_new,
             1,
-            2,
-            returns="String",
-            takes_thread=True,
-            doc="join(list, separator): the items joined into one String",
+            1,
+            TYPE_FROM_FIRST_ARGUMENT,
+            "createNew(type): a new record of a schema type, in its initial state",
         ),
+        _fn("findState", _find_state, 2, 2, "State", "findState(type, code): a State"),
+        _fn("persist", _persist, 1, 1, None, "persist(record): insert or save, with its lists"),
+        _fn("remove", _remove, 1, 1, None, "remove(record): delete a stored record"),
+        _fn("changeState", _change_state, 2, 2, None, "changeState(record, code)"),
+        _fn("find", _find, 2, 2, TYPE_FROM_FIRST_ARGUMENT, "find(type, id): the record or null"),
+        _fn(
+            "findOne",
+            _find_one,
+            2,
+            2,
+            TYPE_FROM_FIRST_ARGUMENT,
+            "findOne(type, {'field': value}): the one match, null, or an error if several",
+        ),
+        _fn(
+            "findAll",
+            _find_all,
+            1,
+            3,
+            "List",
+            "findAll(type, {'field': value}, {'orderBy': '-field', 'limit': n})",
+        ),
+        _fn("count", _count, 1, 2, "Integer", "count(type, {'field': value}): how many match"),
+        _fn("param", _param, 1, 1, "String", "param(name): a global parameter's value or null"),
+        _fn(
+            "sendMail",
+            _send_mail,
+            3,
+            4,
+            "String",
+            "sendMail(to, subject, body, {cc, bcc, html, attachments, relatedTo}): queue mail",
+        ),
+        _fn("reply", _reply, 2, 3, "String", "reply(email, body, {...}): queue an answer"),
     ]
+
+
+def library_functions(zone: dt.tzinfo | None = None) -> list[HostFunction]:
+    """``runtime.functions.library_functions`` (dates, JSON, XML), or none when that
+    module is absent."""
+    try:
+        from .functions import library_functions as lib
+    except ImportError:  # pragma: no cover - shipped together
+        return []
+    return lib(zone)
+
+
+def script_types(schema: EntitySchema | None = None) -> dict[str, Any]:
+    """Every TypeInfo a handler script can meet: the schema's types, the State, the
+    e-mail's faces, the readable built-ins and the library's (dates, XML elements)."""
+    from .records import StateRecord as _State
+
+    infos: dict[str, Any] = {}
+    infos.update(schema_type_infos(schema or default_schema()))
+    infos["State"] = _State.jexl_type
+    infos.update(face_type_infos())
+    for name in READABLE_BUILTINS:
+        infos[name] = builtin_type_info(name)
+    from .functions import library_types
+
+    for info in library_types():  # dates, days, months, XML elements
+        infos[info.name] = info
+    return infos
+
+
+def handler_engine(
+    schema: EntitySchema | None = None,
+    zone: dt.tzinfo | None = None,
+    options: Options | None = None,
+) -> Engine:
+    """An engine with every host function and type handler scripts see, ``entity``
+    declared a ReceivedEmail (so ``check`` knows its members)."""
+    engine = Engine(options)
+    for function in [*standard_functions(), *library_functions(zone)]:
+        engine.register_function(
+            function.name,
+            function.fn,
+            function.min_args,
+            function.max_args,
+            returns=function.returns,
+            takes_thread=function.takes_thread,
+        )
+    for info in script_types(schema).values():
+        engine.register_type(info)
+    engine.declare_variable("entity", "ReceivedEmail")
+    return engine

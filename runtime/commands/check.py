@@ -6,8 +6,11 @@ import argparse
 
 from rich.console import Console
 
+from mailstore.schema import SchemaError, load_schema
+
+from ..context import resolve_config
 from ..runner import check_files
-from ._common import read_text
+from ._common import UsageError, read_text
 
 NAME = "check"
 HELP = "check handler scripts for errors and warnings without running them"
@@ -24,7 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     sources = {path: read_text(path) for path in args.scripts}
-    outcome = check_files(sources)
+    # With a configuration, scripts are checked against its schema's types; without one,
+    # against the shipped default schema (check works with no configuration at all).
+    config = resolve_config(args.config)
+    schema = None
+    if config is not None and config.schema_path is not None:
+        try:
+            schema = load_schema(config.schema_path)
+        except SchemaError as err:
+            raise UsageError(str(err)) from None
+    outcome = check_files(sources, schema=schema)
     for diag in outcome.diagnostics:
         console.print(diag.render(), markup=False)
     console.print(outcome.summary(), markup=False)
