@@ -457,17 +457,46 @@ def _s_compare_to(th: Thread, s: str, a: list[Any]) -> int:
     return _str_compare(s, str_arg(a[0]))
 
 
+def _fold_case(cp: int) -> int:
+    """Java's ``toLowerCase(toUpperCase(cp))`` for one character: a mapping to several
+    characters (``'ß'.upper()`` is ``'SS'``) leaves the character as it is, as Java does."""
+    c = chr(cp)
+    upper = c.upper()
+    if len(upper) != 1:
+        upper = c
+    lower = upper.lower()
+    return ord(lower if len(lower) == 1 else upper)
+
+
 def _s_compare_to_ignore_case(th: Thread, s: str, a: list[Any]) -> int:
     o = str_arg(a[0])
     charge_chars(th, len(s))
-    fold = "".join(c.upper().lower() if len(c.upper()) == 1 else c.lower() for c in s)
-    ofold = "".join(c.upper().lower() if len(c.upper()) == 1 else c.lower() for c in o)
-    # Java 17's StringUTF16.compareToCI compares whole code points (a surrogate pair is one
-    # character here), unlike compareTo, which compares UTF-16 units; lengths in units.
-    for x, y in zip(fold, ofold):
-        if x != y:
-            return ord(x) - ord(y)
-    return len(to_utf16(fold)) - len(to_utf16(ofold))
+    us, uo = to_utf16(s), to_utf16(o)
+    # Java 17 compares UTF-16 units; only when both strings need UTF-16 storage (a char
+    # above U+00FF in each: StringUTF16.compareToCIImpl) does a differing surrogate pair
+    # count as one code point. A Latin-1 string against any other compares unit by unit
+    # (StringLatin1.compareToCI_UTF16). Lengths always count units.
+    pairs = max(map(ord, s), default=0) > 0xFF and max(map(ord, o), default=0) > 0xFF
+    i = j = 0
+    while i < len(us) and j < len(uo):
+        c1, c2 = ord(us[i]), ord(uo[j])
+        if c1 != c2:
+            if pairs and 0xD800 <= c1 < 0xDC00 and i + 1 < len(us):
+                low = ord(us[i + 1])
+                if 0xDC00 <= low < 0xE000:
+                    c1 = 0x10000 + ((c1 - 0xD800) << 10) + (low - 0xDC00)
+                    i += 1
+            if pairs and 0xD800 <= c2 < 0xDC00 and j + 1 < len(uo):
+                low = ord(uo[j + 1])
+                if 0xDC00 <= low < 0xE000:
+                    c2 = 0x10000 + ((c2 - 0xD800) << 10) + (low - 0xDC00)
+                    j += 1
+            f1, f2 = _fold_case(c1), _fold_case(c2)
+            if f1 != f2:
+                return f1 - f2
+        i += 1
+        j += 1
+    return len(us) - len(uo)
 
 
 def _s_replace(th: Thread, s: str, a: list[Any]) -> str:
