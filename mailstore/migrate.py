@@ -49,10 +49,22 @@ __all__ = [
 ]
 
 #: the version of the built-in schema this code expects
-BUILTIN_VERSION = 1
+BUILTIN_VERSION = 2
 
-#: (version, description, step) for databases older than BUILTIN_VERSION; none yet
-_STEPS: list[tuple[int, str, Callable[[peewee.Database, SchemaMigrator], None]]] = []
+
+def _step_2(db: peewee.Database, migrator: SchemaMigrator) -> None:
+    # the settings commands (issue 5): an OAuth2 authority and private CAs
+    migrator.add_column(
+        "credential", "authority", peewee.CharField(max_length=500, null=True)
+    ).run()
+    migrator.add_column("credential", "ca_file", peewee.TextField(null=True)).run()
+    migrator.add_column("mail_account", "ca_file", peewee.TextField(null=True)).run()
+
+
+#: (version, description, step) for databases older than BUILTIN_VERSION
+_STEPS: list[tuple[int, str, Callable[[peewee.Database, SchemaMigrator], None]]] = [
+    (2, "credential.authority, credential.ca_file, mail_account.ca_file", _step_2),
+]
 
 
 class MigrationError(Exception):

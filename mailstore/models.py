@@ -198,6 +198,11 @@ class Credential(BaseModel):
     secret = TextField(null=True)
     tenant = CharField(max_length=200, null=True)
     clientId = CharField(max_length=200, null=True)
+    #: the OAuth2 authority URL; null: Microsoft's (login.microsoftonline.com/<tenant>)
+    authority = CharField(max_length=500, null=True)
+    #: a PEM file of the CA that signs the authority's certificate (a private CA); null:
+    #: the system's trust store
+    caFile = TextField(null=True)
     tokenCache = TextField(null=True)
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
@@ -218,6 +223,8 @@ class MailAccount(BaseModel):
     #: ``ssl``, ``starttls`` or ``none``
     security = CharField(max_length=20, default="ssl")
     folder = CharField(max_length=500, default="INBOX")
+    #: a PEM file of the CA that signs the IMAP server's certificate; null: the system's
+    caFile = TextField(null=True)
     #: the Maildir, mbox file or folder of .eml files of a local source
     path = TextField(null=True)
     credential = ForeignKeyField(Credential, null=True, backref="mailAccounts")

@@ -10,6 +10,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+from tests.servers.fixtures import *  # noqa: F403 - the real-server fixtures
+
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
     "ci",

@@ -405,3 +405,34 @@ def test_built_in_steps_bring_an_older_database_up_to_date(
     assert mig.builtin_version(db) == BUILTIN_VERSION + 1
     assert mig.migrate(db).changes == []  # applied once
     assert _notes(db) == ["keep me"]
+
+
+def test_a_version_1_database_gets_the_real_steps_without_losing_rows(
+    db: peewee.Database,
+) -> None:
+    # A database made by the first release: today's tables minus what step 2 added.
+    migrate(db)
+    with db.bind_ctx(m.BUILTIN_MODELS, bind_refs=False, bind_backrefs=False):
+        m.MailAccount.create(name="inbox", address="inbox@example.cz", sourceKind="imap")
+    for table, column in (
+        ("credential", "authority"),
+        ("credential", "ca_file"),
+        ("mail_account", "ca_file"),
+    ):
+        db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    db.execute_sql("UPDATE schema_version SET version = 1")  # a fresh database has one row
+    _add_document(db)
+    assert builtin_version(db) == 1
+    assert pending_changes(db) == [f"built-in schema version 1 -> {BUILTIN_VERSION}"]
+
+    report = migrate(db)
+
+    assert report.changes[0].startswith("built-in schema version 2: ")
+    assert {"authority", "ca_file"} <= {c.name for c in db.get_columns("credential")}
+    assert "ca_file" in {c.name for c in db.get_columns("mail_account")}
+    assert builtin_version(db) == BUILTIN_VERSION
+    with db.bind_ctx(m.BUILTIN_MODELS, bind_refs=False, bind_backrefs=False):
+        [account] = m.MailAccount.select()
+        assert (account.name, account.caFile) == ("inbox", None)
+    assert _notes(db) == ["keep me"]
+    assert pending_changes(db) == []

@@ -20,6 +20,7 @@ from mailstore.api import Store, StoreError
 from mailstore.blobs import BlobNotFound
 from mailstore.config import Config, ConfigError, find_config, load_config, parse_duration
 from mailstore.db import DatabaseUrlError, describe_url, open_database
+from mailstore.migrate import BUILTIN_VERSION
 
 SHA = "ab" * 32
 
@@ -318,7 +319,7 @@ def test_a_transaction_is_all_or_nothing(store: Store) -> None:
 def test_open_refuses_a_database_that_needs_migrating(db_url: str, tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="mailwright db migrate") as info:
         Store.open(db_url, blob_dir=tmp_path)
-    assert "built-in schema version 0 -> 1" in str(info.value)
+    assert f"built-in schema version 0 -> {BUILTIN_VERSION}" in str(info.value)
     with Store.open(db_url, blob_dir=tmp_path, migrate=True):
         pass
     with Store.open(db_url, blob_dir=tmp_path) as again:

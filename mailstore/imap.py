@@ -1,0 +1,552 @@
+"""A small IMAP client for ingestion, over imapclient, with errors that name what to fix.
+
+Usage (the ingestion runner's view)::
+
+    with ImapMailbox.connect("imap.example.com", 993, security="ssl", ca_file=None) as box:
+        box.login("user@example.com", password)        # or box.login_xoauth2(user, token)
+        status = box.select("INBOX")                   # FolderStatus(uidvalidity, uidnext, exists)
+        uids = box.new_uids(after_uid=last_stored_uid)  # ascending, never <= after_uid
+        for message in box.fetch(uids, batch_size=50, max_size=25 * 1024 * 1024):
+            ...store message.raw (headers only when message.complete is False)...
+        box.set_seen(done_uids)
+        box.add_keywords(done_uids, [KEYWORD_DONE])    # only if box.supports_keywords()
+        box.move(done_uids, "Processed")               # creates the folder when missing
+
+Certificates are always verified (``ssl.create_default_context``, hostname checked);
+*ca_file* adds a private CA. ``security="none"`` sends the password in clear: the
+command line only allows it with ``--allow-insecure``.
+
+Every failure is an `ImapError` subclass carrying ``host``, ``port`` and ``setting`` (the
+option a person should look at); ``str(error)`` is one line fit for a per-account report.
+Traps handled here: ``UID SEARCH UID n:*`` always returns the last message even when its
+UID is below *n* (RFC 3501 6.4.8: ``*`` is the largest UID), so `new_uids` filters;
+imapclient's ``fetch("1:*")`` raises ValueError, so only explicit UIDs are fetched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import ssl
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+from imapclient import IMAPClient
+from imapclient import exceptions as imap_exceptions
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "KEYWORD_DONE",
+    "KEYWORD_FAILED",
+    "FetchedMessage",
+    "FolderStatus",
+    "ImapAuthError",
+    "ImapConnectError",
+    "ImapError",
+    "ImapFolderError",
+    "ImapMailbox",
+    "ImapProtocolError",
+    "ImapTimeoutError",
+    "ImapUnavailableError",
+    "ImapTLSError",
+    "Security",
+]
+
+Security = Literal["ssl", "starttls", "none"]
+
+#: the usual port for each security mode (RFC 8314: 993 implicit TLS, 143 otherwise)
+DEFAULT_PORTS: dict[str, int] = {"ssl": 993, "starttls": 143, "none": 143}
+
+#: keywords written for people in a mail client when an account has ``--keywords``
+KEYWORD_DONE = "$MailwrightDone"
+KEYWORD_FAILED = "$MailwrightFailed"
+
+
+class ImapError(Exception):
+    """Base of every IMAP failure: names the server and the setting to look at.
+
+    ``str(error)`` reads ``imap.example.com:993: <what happened> (<setting>)``.
+    """
+
+    #: what to look at, overridden by each subclass
+    default_setting = "check the server"
+
+    def __init__(self, host: str, port: int, message: str, setting: str | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.detail = message
+        self.setting = setting or self.default_setting
+        super().__init__(f"{host}:{port}: {message} ({self.setting})")
+
+
+class ImapConnectError(ImapError):
+    """The server could not be reached, or the connection dropped."""
+
+    default_setting = "check --imap / --port"
+
+
+class ImapTLSError(ImapError):
+    """TLS failed: certificate not trusted, wrong host name, or no STARTTLS offered."""
+
+    default_setting = "check --security / --ca-file"
+
+
+class ImapAuthError(ImapError):
+    """The server refused the login (password or access token)."""
+
+    default_setting = "check the credential"
+
+
+class ImapUnavailableError(ImapError):
+    """The server could not check the login now (``[UNAVAILABLE]``, RFC 5530)."""
+
+    default_setting = "a temporary failure on the server: try again later"
+
+
+class ImapTimeoutError(ImapError):
+    """The server did not answer within the timeout."""
+
+    default_setting = "check the network or the server's load"
+
+
+class ImapFolderError(ImapError):
+    """A folder could not be selected or created."""
+
+    default_setting = "check --folder"
+
+
+class ImapProtocolError(ImapError):
+    """The server answered NO/BAD to a command after login."""
+
+    default_setting = "check the server's log"
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """What SELECT reported; *uidnext* is 0 when the server did not say (it must, RFC 3501)."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    exists: int
+    #: True when PERMANENTFLAGS holds ``\\*``: new keywords can be stored
+    keywords_allowed: bool
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One fetched message: *raw* is the whole message, or its header only when over the limit.
+
+    *complete* is False when *size* exceeded ``max_size``: *raw* then holds the header
+    section only (``BODY.PEEK[HEADER]``), which is what a SKIPPED e-mail keeps.
+    """
+
+    uid: int
+    size: int
+    raw: bytes
+    complete: bool
+    flags: tuple[str, ...]
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class ImapMailbox:
+    """One IMAP connection, logged in and (after `select`) on one folder.
+
+    Build it with `connect`; use it as a context manager so the connection is closed
+    (LOGOUT, then shutdown if LOGOUT fails). Methods that take *uids* accept any
+    iterable of ints and do nothing for an empty one.
+    """
+
+    def __init__(self, client: IMAPClient, host: str, port: int) -> None:
+        """Wrap an already connected *client*; prefer `connect`."""
+        self._client = client
+        self.host = host
+        self.port = port
+        self._status: FolderStatus | None = None
+        self._user: str | None = None
+
+    # ----------------------------------------------------------------- connection
+
+    @classmethod
+    def connect(
+        cls,
+        host: str,
+        port: int | None = None,
+        *,
+        security: Security = "ssl",
+        ca_file: str | None = None,
+        timeout: float = 30.0,
+    ) -> ImapMailbox:
+        """Return a mailbox connected to *host* (not logged in yet).
+
+        *port* defaults from *security* (`DEFAULT_PORTS`). Raises `ImapTLSError` when the
+        certificate is not trusted (verification is never turned off) or the server offers
+        no STARTTLS, `ImapConnectError` when it cannot be reached, `ImapTimeoutError`.
+        """
+        if security not in DEFAULT_PORTS:
+            raise ValueError(f"security must be ssl, starttls or none, not {security!r}")
+        port = port or DEFAULT_PORTS[security]
+        context: ssl.SSLContext | None = None
+        if security != "none":
+            try:
+                context = ssl.create_default_context(cafile=ca_file)
+            except (OSError, ssl.SSLError) as error:
+                raise ImapTLSError(
+                    host, port, f"cannot read the CA file {ca_file}: {error}", "check --ca-file"
+                ) from None
+        client: IMAPClient | None = None
+        try:
+            client = IMAPClient(
+                host,
+                port=port,
+                use_uid=True,
+                ssl=security == "ssl",
+                ssl_context=context,
+                timeout=timeout,
+            )
+            if security == "starttls":
+                if b"STARTTLS" not in client.capabilities():
+                    raise ImapTLSError(host, port, "the server does not offer STARTTLS")
+                client.starttls(context)
+        except BaseException as error:
+            if client is not None:
+                _close_quietly(client)
+            if isinstance(error, ImapError):
+                raise
+            raise _translate(error, host, port, "connect") from error
+        return cls(client, host, port)
+
+    def login(self, user: str, password: str) -> None:
+        """Log in with a password; raises `ImapAuthError` when refused, `ImapUnavailableError`
+        when the server cannot check logins right now."""
+        try:
+            self._client.login(user, password)
+        except imap_exceptions.LoginError as error:
+            raise self._refused_login(f"login as {user}", error) from None
+        except BaseException as error:
+            raise _translate(error, self.host, self.port, "login") from error
+        self._user = user
+
+    def login_xoauth2(self, user: str, access_token: str) -> None:
+        """Log in with SASL XOAUTH2 (Microsoft 365, Gmail); raises `ImapAuthError` when refused.
+
+        Trap: the token is only checked by the server, an expired one reads as a refused
+        login; the caller should get a fresh token (`mailstore.oauth`) and say so.
+        """
+        try:
+            self._client.oauth2_login(user, access_token)
+        except (imap_exceptions.LoginError, imap_exceptions.IMAPClientError) as error:
+            if isinstance(error, imap_exceptions.IMAPClientAbortError):
+                raise _translate(error, self.host, self.port, "login") from error
+            raise self._refused_login(f"XOAUTH2 login as {user}", error) from None
+        except BaseException as error:
+            raise _translate(error, self.host, self.port, "login") from error
+        self._user = user
+
+    def _refused_login(self, what: str, error: Exception) -> ImapError:
+        text = _text(error.args[0] if error.args else error)
+        if "[UNAVAILABLE]" in text.upper():
+            # RFC 5530: the server could not check the login now (its password database
+            # or token introspection is down): the credential is not to blame
+            return ImapUnavailableError(self.host, self.port, f"{what} not checked: {text}")
+        return ImapAuthError(self.host, self.port, f"{what} refused: {text}")
+
+    def capabilities(self) -> frozenset[str]:
+        """Return the server's capabilities (upper case, e.g. ``MOVE``, ``UIDPLUS``)."""
+        return frozenset(
+            _text(c).upper() for c in self._call("capability", self._client.capabilities)
+        )
+
+    def close(self) -> None:
+        """Log out and close the connection; never raises."""
+        _close_quietly(self._client)
+
+    def __enter__(self) -> ImapMailbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- folders
+
+    def select(self, folder: str, *, readonly: bool = False) -> FolderStatus:
+        """Select *folder* and return its `FolderStatus`; raises `ImapFolderError` if missing."""
+        try:
+            answer = self._client.select_folder(folder, readonly=readonly)
+        except imap_exceptions.IMAPClientError as error:
+            if isinstance(error, imap_exceptions.IMAPClientAbortError):
+                raise _translate(error, self.host, self.port, "select") from error
+            raise ImapFolderError(
+                self.host, self.port, f"cannot select folder {folder}: {_text(error)}"
+            ) from None
+        except BaseException as error:
+            raise _translate(error, self.host, self.port, "select") from error
+        permanent = [_text(f) for f in answer.get(b"PERMANENTFLAGS", ())]
+        self._status = FolderStatus(
+            name=folder,
+            uidvalidity=int(answer.get(b"UIDVALIDITY", 0)),
+            uidnext=int(answer.get(b"UIDNEXT", 0)),
+            exists=int(answer.get(b"EXISTS", 0)),
+            keywords_allowed="\\*" in permanent,
+            read_only=bool(answer.get(b"READ-ONLY", readonly)),
+        )
+        return self._status
+
+    @property
+    def status(self) -> FolderStatus | None:
+        """The `FolderStatus` of the last `select`, or None before any."""
+        return self._status
+
+    def folder_exists(self, folder: str) -> bool:
+        """Return True when *folder* exists on the server."""
+        return bool(self._call("list", self._client.folder_exists, folder))
+
+    def create_folder(self, folder: str) -> bool:
+        """Create *folder* unless it exists; return True when it was created.
+
+        Raises `ImapFolderError` (setting ``check --after move:FOLDER``) when refused.
+        """
+        if self.folder_exists(folder):
+            return False
+        try:
+            self._client.create_folder(folder)
+        except imap_exceptions.IMAPClientError as error:
+            if isinstance(error, imap_exceptions.IMAPClientAbortError):
+                raise _translate(error, self.host, self.port, "create") from error
+            # another runner may have created it in between: that is success for us
+            if self.folder_exists(folder):
+                return False
+            raise ImapFolderError(
+                self.host,
+                self.port,
+                f"cannot create folder {folder}: {_text(error)}",
+                "check --after move:FOLDER",
+            ) from None
+        except BaseException as error:
+            raise _translate(error, self.host, self.port, "create") from error
+        return True
+
+    # ----------------------------------------------------------------- messages
+
+    def new_uids(self, after_uid: int) -> list[int]:
+        """Return the UIDs above *after_uid* in the selected folder, ascending.
+
+        It first calls `refresh`: Dovecot does not look for new mail on SEARCH, so a
+        message delivered since SELECT would stay invisible on a long-lived connection.
+        Trap: ``UID SEARCH UID n:*`` always matches the last message, even when its UID
+        is below n (``*`` is the highest UID in use), so results <= *after_uid* are dropped.
+        """
+        self.refresh()
+        found = self._call("search", self._client.search, ["UID", f"{after_uid + 1}:*"])
+        return sorted(uid for uid in (int(u) for u in found) if uid > after_uid)
+
+    def refresh(self) -> int:
+        """Send NOOP so the server reports mail delivered or expunged since SELECT (RFC 3501
+        6.1.2); return the number of messages in the folder now.
+
+        Until then, FETCH and STORE silently ignore UIDs the session has not been told of.
+        """
+        status = self._require_selected()
+        answer = self._call("noop", self._client.noop)
+        exists = status.exists
+        for item in answer[1] if isinstance(answer, tuple) and len(answer) > 1 else ():
+            if isinstance(item, tuple) and len(item) == 2 and item[1] == b"EXISTS":
+                exists = int(item[0])
+            elif isinstance(item, tuple) and len(item) == 2 and item[1] == b"EXPUNGE":
+                exists -= 1  # an EXPUNGE is not always followed by a new EXISTS
+        self._status = dataclasses.replace(status, exists=exists)
+        return exists
+
+    def sizes(self, uids: Iterable[int]) -> dict[int, int]:
+        """Return ``{uid: RFC822.SIZE}`` for the UIDs that still exist (expunged ones vanish)."""
+        wanted = list(uids)
+        if not wanted:
+            return {}
+        answer = self._call("fetch", self._client.fetch, wanted, ["RFC822.SIZE"])
+        return {int(uid): int(data[b"RFC822.SIZE"]) for uid, data in answer.items()}
+
+    def fetch(
+        self,
+        uids: Sequence[int],
+        *,
+        batch_size: int = 50,
+        max_size: int | None = None,
+    ) -> Iterator[FetchedMessage]:
+        """Yield the messages *uids* in that order, fetched *batch_size* at a time.
+
+        Each batch first asks RFC822.SIZE and FLAGS, then ``BODY.PEEK[]`` for messages
+        within *max_size* and ``BODY.PEEK[HEADER]`` for the others (``complete=False``).
+        PEEK leaves ``\\Seen`` alone: the runner flags only after its commit. A UID expunged
+        meanwhile is skipped silently.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._require_selected()
+        ordered = list(uids)
+        for start in range(0, len(ordered), batch_size):
+            batch = ordered[start : start + batch_size]
+            meta = self._call("fetch", self._client.fetch, batch, ["RFC822.SIZE", "FLAGS"])
+            whole = [u for u in batch if u in meta and _fits(meta[u], max_size)]
+            heads = [u for u in batch if u in meta and not _fits(meta[u], max_size)]
+            bodies: dict[int, bytes] = {}
+            if whole:
+                got = self._call("fetch", self._client.fetch, whole, ["BODY.PEEK[]"])
+                bodies.update({int(u): bytes(d.get(b"BODY[]") or b"") for u, d in got.items()})
+            if heads:
+                got = self._call("fetch", self._client.fetch, heads, ["BODY.PEEK[HEADER]"])
+                bodies.update(
+                    {int(u): bytes(d.get(b"BODY[HEADER]") or b"") for u, d in got.items()}
+                )
+            for uid in batch:
+                if uid not in meta or uid not in bodies:
+                    continue
+                yield FetchedMessage(
+                    uid=uid,
+                    size=int(meta[uid][b"RFC822.SIZE"]),
+                    raw=bodies[uid],
+                    complete=uid not in heads,
+                    flags=_flags(meta[uid].get(b"FLAGS", ())),
+                )
+
+    def flags(self, uids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+        """Return ``{uid: flags}`` (system flags like ``\\Seen`` and keywords) for *uids*."""
+        wanted = list(uids)
+        if not wanted:
+            return {}
+        answer = self._call("fetch", self._client.get_flags, wanted)
+        return {int(uid): _flags(flags) for uid, flags in answer.items()}
+
+    def set_seen(self, uids: Iterable[int]) -> None:
+        """Add ``\\Seen`` to *uids*."""
+        self._store(uids, ["\\Seen"], add=True)
+
+    def supports_keywords(self) -> bool:
+        """Return True when the selected folder accepts new keywords (PERMANENTFLAGS ``\\*``)."""
+        return self._require_selected().keywords_allowed
+
+    def add_keywords(self, uids: Iterable[int], keywords: Sequence[str]) -> bool:
+        """Add *keywords* to *uids*; return False (doing nothing) when the folder refuses them."""
+        if not self.supports_keywords():
+            return False
+        self._store(uids, keywords, add=True)
+        return True
+
+    def remove_keywords(self, uids: Iterable[int], keywords: Sequence[str]) -> bool:
+        """Remove *keywords* from *uids*; return False when the folder has no keywords."""
+        if not self.supports_keywords():
+            return False
+        self._store(uids, keywords, add=False)
+        return True
+
+    def move(self, uids: Iterable[int], folder: str, *, create: bool = True) -> None:
+        """Move *uids* to *folder*, creating it first when *create* (the default).
+
+        Uses MOVE (RFC 6851) when offered, else COPY + ``\\Deleted`` + UID EXPUNGE (RFC 4315);
+        without UIDPLUS it falls back to a plain EXPUNGE, which also removes other messages
+        already marked ``\\Deleted`` in the folder (nothing else can be done on such servers).
+        """
+        wanted = list(uids)
+        if not wanted:
+            return
+        self._require_selected()
+        if create:
+            self.create_folder(folder)
+        capabilities = self.capabilities()
+        if "MOVE" in capabilities:
+            self._call("move", self._client.move, wanted, folder)
+            return
+        self._call("copy", self._client.copy, wanted, folder)
+        self._expunge(wanted, capabilities)
+
+    def delete(self, uids: Iterable[int]) -> None:
+        """Mark *uids* ``\\Deleted`` and expunge them (UID EXPUNGE when UIDPLUS is offered)."""
+        wanted = list(uids)
+        if not wanted:
+            return
+        self._require_selected()
+        self._expunge(wanted, self.capabilities())
+
+    # ----------------------------------------------------------------- internals
+
+    def _expunge(self, uids: list[int], capabilities: frozenset[str]) -> None:
+        self._store(uids, ["\\Deleted"], add=True)
+        if "UIDPLUS" in capabilities:
+            self._call("expunge", self._client.uid_expunge, uids)
+        else:
+            self._call("expunge", self._client.expunge)
+
+    def _store(self, uids: Iterable[int], flags: Sequence[str], *, add: bool) -> None:
+        wanted = list(uids)
+        if not wanted or not flags:
+            return
+        self._require_selected()
+        method = self._client.add_flags if add else self._client.remove_flags
+        self._call("store", method, wanted, list(flags), silent=True)
+
+    def _require_selected(self) -> FolderStatus:
+        if self._status is None:
+            raise RuntimeError("select a folder first")
+        return self._status
+
+    def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except BaseException as error:
+            raise _translate(error, self.host, self.port, what) from error
+
+
+def _flags(raw: Iterable[Any]) -> tuple[str, ...]:
+    # \Recent belongs to one session and is gone from IMAP4rev2: never report it
+    return tuple(f for f in (_text(f) for f in raw) if f.lower() != "\\recent")
+
+
+def _fits(data: dict[bytes, Any], max_size: int | None) -> bool:
+    return max_size is None or int(data[b"RFC822.SIZE"]) <= max_size
+
+
+def _close_quietly(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - closing must never raise; fall back to shutdown
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _translate(error: BaseException, host: str, port: int, what: str) -> BaseException:
+    """Return the `ImapError` for a low-level *error* during *what*; others pass through.
+
+    KeyboardInterrupt and friends are returned unchanged so they propagate as they are.
+    """
+    if isinstance(error, ImapError) or not isinstance(error, Exception):
+        return error
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return ImapTLSError(host, port, f"certificate not trusted: {error.verify_message}")
+    if isinstance(error, ssl.SSLError):
+        return ImapTLSError(host, port, f"TLS failed during {what}: {error.reason or error}")
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return ImapTimeoutError(host, port, f"no answer during {what}")
+    if isinstance(error, imap_exceptions.IMAPClientAbortError):
+        return ImapConnectError(host, port, f"connection lost during {what}: {_text(error)}")
+    if isinstance(error, imap_exceptions.LoginError):
+        return ImapAuthError(host, port, f"login refused: {_text(error)}")
+    if isinstance(error, imap_exceptions.IMAPClientError):
+        return ImapProtocolError(host, port, f"{what} refused: {_text(error)}")
+    if isinstance(error, socket.gaierror):
+        return ImapConnectError(host, port, f"unknown host: {error.strerror or error}")
+    if isinstance(error, OSError):
+        reason = error.strerror or str(error) or type(error).__name__
+        return ImapConnectError(host, port, f"cannot connect during {what}: {reason}")
+    return error
