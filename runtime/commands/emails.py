@@ -1,0 +1,216 @@
+"""``mailwright emails [--state S] [--account NAME] [--json]`` and ``emails show ID``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from mailstore import models as m
+from mailstore.api import Store, StoreError
+
+from ..context import open_context
+from ._common import UsageError
+
+NAME = "emails"
+HELP = "list the received e-mails, or show one with its runs"
+DESCRIPTION = (
+    "List what came in, newest first: id, account, state, attempts, when, sender and "
+    "subject (--state, --account and --limit narrow it; --json prints a JSON array). "
+    "`mailwright emails show ID` shows one e-mail with every handler run, its log and "
+    "the records it made."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="*", metavar="show ID", help="show one e-mail")
+    parser.add_argument("--state", type=str.upper, choices=m.RECEIVED_STATES, metavar="S")
+    parser.add_argument("--account", metavar="NAME", help="only this account's e-mails")
+    parser.add_argument("--limit", type=int, default=100, metavar="N", help="at most N (100)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _when(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _summary(row: m.ReceivedEmail, accounts: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "account": accounts.get(row.__data__["mailAccount"], "?"),
+        "state": row.state,
+        "attempts": row.attempts,
+        "nextAttempt": _when(row.nextAttempt),
+        "receivedDate": _when(row.receivedDate),
+        "from": row.mailFrom,
+        "subject": row.subject,
+        "reason": row.reason,
+        "lastError": row.lastError,
+    }
+
+
+def _list(args: argparse.Namespace, console: Console) -> int:
+    e = m.ReceivedEmail
+    accounts = {a.id: a.name for a in m.MailAccount.select()}
+    query = e.select()
+    if args.state:
+        query = query.where(e.state == args.state)
+    if args.account is not None:
+        account = m.MailAccount.get_or_none(m.MailAccount.name == args.account)
+        if account is None:
+            raise UsageError(f"no mail account named {args.account!r}")
+        query = query.where(e.mailAccount == account.id)
+    rows = [_summary(r, accounts) for r in query.order_by(e.id.desc()).limit(args.limit)]
+    if args.json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return 0
+    if not rows:
+        console.print("no e-mails", markup=False)
+        return 0
+    table = Table("id", "account", "state", "tries", "received", "from", "subject")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["account"],
+            r["state"],
+            str(r["attempts"]),
+            r["receivedDate"] or "",
+            r["from"] or "",
+            r["subject"] or "",
+        )
+    console.print(table)
+    return 0
+
+
+def _record(store: Store, entry: dict[str, Any]) -> dict[str, Any]:
+    """A record a run made or changed, with its fields as stored now."""
+    out: dict[str, Any] = {"type": entry.get("type"), "id": entry.get("id")}
+    try:
+        row = store.get(str(entry.get("type")), int(entry.get("id") or 0))
+    except (StoreError, ValueError, TypeError):
+        row = None
+    if row is None:
+        out["missing"] = True
+        return out
+    out["fields"] = {
+        k: (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v)
+        for k, v in row.__data__.items()
+        if k != "id"
+    }
+    return out
+
+
+def _details(store: Store, row: m.ReceivedEmail) -> dict[str, Any]:
+    accounts = {a.id: a.name for a in m.MailAccount.select()}
+    data = _summary(row, accounts)
+    data.update(
+        {
+            "messageId": row.messageId,
+            "to": row.mailTo,
+            "cc": row.cc,
+            "sentDate": _when(row.sentDate),
+            "size": row.size,
+            "sha256": row.sha256,
+            "parseError": row.parseError,
+            "note": row.note,
+            "attachments": [
+                p.attachedFile.name
+                for p in m.ReceivedEmailAttachment.select()
+                .where(m.ReceivedEmailAttachment.receivedEmail == row.id)
+                .order_by(m.ReceivedEmailAttachment.position)
+                if not p.inlinePart
+            ],
+        }
+    )
+    runs = []
+    for run in (
+        m.ScriptRun.select().where(m.ScriptRun.receivedEmail == row.id).order_by(m.ScriptRun.id)
+    ):
+        runs.append(
+            {
+                "id": run.id,
+                "startedAt": _when(run.startedAt),
+                "script": run.scriptName,
+                "outcome": run.outcome,
+                "durationMs": round(run.durationMs, 1),
+                "error": run.errorMessage,
+                "line": run.errorLine,
+                "column": run.errorColumn,
+                "log": list(run.logLines or []),
+                "created": [_record(store, c) for c in run.created or []],
+                "changed": [_record(store, c) for c in run.changed or []],
+            }
+        )
+    data["runs"] = runs
+    return data
+
+
+def _show(args: argparse.Namespace, store: Store, console: Console) -> int:
+    if len(args.action) != 2 or not args.action[1].isdigit():
+        raise UsageError("usage: mailwright emails show ID")
+    row = m.ReceivedEmail.get_or_none(m.ReceivedEmail.id == int(args.action[1]))
+    if row is None:
+        raise UsageError(f"no e-mail with id {args.action[1]} in the store")
+    data = _details(store, row)
+    if args.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        return 0
+    say = console.print
+    say(f"e-mail #{data['id']} of {data['account']}: {data['state']}", markup=False)
+    for label, key in [
+        ("from", "from"),
+        ("to", "to"),
+        ("subject", "subject"),
+        ("sent", "sentDate"),
+        ("received", "receivedDate"),
+        ("message-id", "messageId"),
+        ("size", "size"),
+        ("attachments", "attachments"),
+        ("attempts", "attempts"),
+        ("next attempt", "nextAttempt"),
+        ("last error", "lastError"),
+        ("reason", "reason"),
+        ("parse error", "parseError"),
+        ("note", "note"),
+    ]:
+        value = data[key]
+        if value not in (None, [], ""):
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            say(f"  {label}: {shown}", markup=False)
+    if not data["runs"]:
+        say("no handler runs", markup=False)
+    for run in data["runs"]:
+        where = f" at line {run['line']}:{run['column']}" if run["line"] else ""
+        say(
+            f"run #{run['id']} {run['startedAt']} {run['script']}: {run['outcome']} "
+            f"({run['durationMs']} ms)",
+            markup=False,
+        )
+        if run["error"]:
+            say(f"  error{where}: {run['error']}", markup=False)
+        for line in run["log"]:
+            say(f"  log: {line}", markup=False)
+        for verb in ("created", "changed"):
+            for rec in run[verb]:
+                fields = rec.get("fields")
+                text = (
+                    "(no longer stored)"
+                    if fields is None
+                    else ", ".join(f"{k}={v}" for k, v in fields.items())
+                )
+                say(f"  {verb} {rec['type']} #{rec['id']}: {text}", markup=False)
+    return 0
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    if args.action and args.action[0] != "show":
+        raise UsageError(f"unknown action {args.action[0]!r} (use: mailwright emails show ID)")
+    with open_context(args.config) as ctx:
+        if args.action:
+            return _show(args, ctx.store, console)
+        return _list(args, console)

@@ -1,0 +1,129 @@
+"""``mailwright ingest [--account NAME] [--dry-run]``: the cron job that fetches and handles."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..context import open_context
+from ..ingest import IngestReport, ingest
+from ._common import UsageError
+
+NAME = "ingest"
+HELP = "fetch new mail from the accounts and run the handler on it"
+DESCRIPTION = (
+    "Fetch new messages from every enabled mail account (or --account NAME), store each one "
+    "and run the handler script on it; e-mails that are RECEIVED or due for a retry are "
+    "handled first. Every message is stored once and handled once, even across crashes and "
+    "overlapping runs. A progress bar in a terminal, plain log lines otherwise (under cron); "
+    "the log file and level come from [log] in mailwright.toml. Exit status 1 when any "
+    "account or e-mail failed. See examples/cron.txt for the crontab line."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--account", metavar="NAME", help="only this account")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what would be fetched; store nothing"
+    )
+
+
+class _Lines:
+    """Progress as plain lines (under cron): only messages, no bar."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def start(self, account: str) -> None:
+        pass
+
+    def advance(self, account: str) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
+
+class _Bar:
+    """Progress as a rich bar per account (in a terminal)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+
+    def start(self, account: str) -> None:
+        self.tasks[account] = self.progress.add_task(account, total=None)
+
+    def advance(self, account: str) -> None:
+        task = self.tasks.get(account)
+        if task is not None:
+            self.progress.advance(task)
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(text, markup=False)
+
+
+@contextmanager
+def _log_file(path: Any, level: str) -> Iterator[None]:
+    """Log to the config's [log] file while the run lasts (removed after: tests call
+    ``main`` many times in one process)."""
+    logger = logging.getLogger("mailwright")
+    if path is None:
+        yield
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        handler.close()
+
+
+def _summary(report: IngestReport, console: Console) -> None:
+    for account in report.accounts:
+        console.print(account.summary(), markup=False)
+    if not report.accounts:
+        console.print("no enabled mail accounts (add one with `mailwright accounts add`)")
+    if report.dry_run:
+        console.print("dry run: nothing was stored", markup=False)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    with open_context(args.config) as ctx:
+        with _log_file(ctx.config.log_file, ctx.config.log_level):
+            try:
+                if console.is_terminal:
+                    columns = (
+                        SpinnerColumn(),
+                        TextColumn("{task.description}"),
+                        BarColumn(),
+                        TextColumn("{task.completed} messages"),
+                        TimeElapsedColumn(),
+                    )
+                    with Progress(*columns, console=console, transient=True) as bar:
+                        report = ingest(
+                            ctx, account=args.account, dry_run=args.dry_run, progress=_Bar(bar)
+                        )
+                else:
+                    report = ingest(
+                        ctx,
+                        account=args.account,
+                        dry_run=args.dry_run,
+                        progress=_Lines(console),
+                    )
+            except ValueError as exc:  # an unknown account
+                raise UsageError(str(exc)) from None
+        _summary(report, console)
+    return 0 if report.ok else 1

@@ -1,0 +1,1 @@
+"""Tests of ingestion: local sources, IMAP, the e-mail commands, exactly once under faults."""
