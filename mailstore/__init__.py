@@ -1,6 +1,6 @@
 """Persistence and mail I/O: models, schema-declared entity types, blobs, MIME, IMAP, SMTP.
 
-The store's API (see `mailstore.api`)::
+The store's API (see `mailstore.api`, and docs/api.md for a worked example)::
 
     from mailstore import Store, load_config
     store = Store.open(load_config("mailwright.toml"))

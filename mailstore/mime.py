@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import errors as email_errors
 from email import policy as email_policy
 from email import utils as email_utils
 from email.generator import BytesGenerator
@@ -85,6 +86,18 @@ _SINGLE_BYTE = re.compile(r"^(iso8859_\d+|cp125\d|latin_1|cp437|cp850|cp852|koi8
 #: ISO 8859 labels used for text in their Windows supersets: bytes 0x80-0x9F are C1
 #: controls in ISO 8859 and never appear in real text, but are letters and quotes in
 #: the Windows code pages (the WHATWG encoding standard does the same for Latin-1).
+#: Content types outside text/* whose parts are text (MailPart.text reads them).
+_TEXT_TYPES = frozenset(
+    {
+        "application/xml",
+        "application/json",
+        "application/x-isdoc",
+        "application/isdoc",
+        "application/csv",
+        "application/javascript",
+    }
+)
+_TEXT_SUFFIXES = ("+xml", "+json")
 _WINDOWS_SUPERSET = {"iso8859_1": "cp1252", "latin_1": "cp1252", "iso8859_2": "cp1250"}
 #: Charset labels that declare nothing.
 _NO_CHARSET = frozenset({"", "unknown", "unknown-8bit", "x-unknown", "us-ascii", "ascii"})
@@ -145,8 +158,13 @@ class MailPart:
         return io.BytesIO(self.content)
 
     def text(self) -> str | None:
-        """Return the decoded text of a ``text/*`` part (charset detected if need be), else None."""
-        if not self.content_type.startswith("text/"):
+        """Return the decoded text of a text part (charset detected if need be), else None.
+
+        Text parts: ``text/*``, XML, JSON and ISDOC (``+xml``/``+json`` too), the same
+        types whose ``attachedFile.text()`` a handler can read (an ISDOC invoice is XML).
+        """
+        base = self.content_type
+        if not (base.startswith("text/") or base in _TEXT_TYPES or base.endswith(_TEXT_SUFFIXES)):
             return None
         return decode_text(self.content, self.charset)
 
@@ -280,10 +298,16 @@ def _detect(data: bytes, hint: str | None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     hint_codec = _codec_name(hint)
     if hint_codec is not None:
-        try:
-            return data.decode(hint_codec), hint_codec
-        except UnicodeDecodeError:
-            pass
+        # As for a declared charset: an ISO-8859-1/-2 hint on bytes 0x80-0x9F (control
+        # characters there) is the Windows superset the sender really wrote.
+        superset = _WINDOWS_SUPERSET.get(hint_codec) if _has_c1(data) else None
+        for codec in (superset, hint_codec):
+            if codec is None:
+                continue
+            try:
+                return data.decode(codec), codec
+            except UnicodeDecodeError:
+                pass
     if len(data) < _SHORT_TEXT:
         # Too short for statistics (a header, a file name): the detector's guesses are
         # noise there, so the product's own region's charset is taken.
@@ -556,6 +580,19 @@ def _payload_bytes(part: Message) -> bytes:
         except (binascii.Error, ValueError):
             pass
     data = part.get_payload(decode=True)
+    if (
+        cte == "base64"
+        and isinstance(payload, str)
+        and any(isinstance(d, email_errors.InvalidBase64LengthDefect) for d in part.defects)
+    ):
+        # A part cut short (a lone last character): email gives the base64 text itself;
+        # the bytes before the cut are the content, as far as it goes.
+        cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        cleaned = cleaned[: len(cleaned) - 1] if len(cleaned) % 4 == 1 else cleaned
+        try:
+            return binascii.a2b_base64(cleaned + "=" * (-len(cleaned) % 4))
+        except (binascii.Error, ValueError):
+            pass
     if isinstance(data, bytes):
         return data
     if isinstance(payload, str):
@@ -600,12 +637,41 @@ def _raw_field(part: Message, name: str, hint: str | None) -> str | None:
     return None
 
 
+_QUOTED_PARAM = {
+    param: re.compile(rf'(?i)(?:^|;)\s*{param}\s*=\s*"((?:[^"\\]|\\.)*)"')
+    for param in ("filename", "name")
+}
+
+
+def _windows_path_name(part: Message, hint: str | None) -> str | None:
+    """Return a quoted name written as a Windows path with single backslashes, or None.
+
+    Old Outlook and Internet Explorer send ``filename="C:\\Users\\x\\a.pdf"`` unescaped;
+    as an RFC 5322 quoted-string that reads ``C:Usersxa.pdf`` (a backslash escapes the
+    next character). A backslash before anything but a quote or a backslash is no escape,
+    so the value is taken as written; `_clean_filename` then keeps its last part.
+    """
+    # the field get_filename took the name from: the disposition's filename, else the type's
+    if part.get_param("filename", header="content-disposition") is not None:
+        field_name, param = "content-disposition", "filename"
+    else:
+        field_name, param = "content-type", "name"
+    value = _raw_field(part, field_name, hint)
+    if value is not None and "\\" in value:
+        match = _QUOTED_PARAM[param].search(value)
+        if match and any(c not in '"\\' for c in re.findall(r"\\(.)", match.group(1))):
+            return match.group(1)
+    return None
+
+
 def _filename(part: Message, hint: str | None) -> str | None:
     """Return the part's file name (RFC 2231 and 8-bit names decoded), or None."""
     try:
         name = part.get_filename()
     except Exception:  # noqa: BLE001 - a broken parameter is no name
         return None
+    if name:
+        name = _windows_path_name(part, hint) or name
     if name and "\ufffd" in name:
         for field_name, param in (("content-disposition", "filename"), ("content-type", "name")):
             value = _raw_field(part, field_name, hint)

@@ -530,3 +530,190 @@ def test_tnef_properties_of_an_unknown_type_do_not_lose_the_file() -> None:
     props = struct.pack("<I", 2) + struct.pack("<HHI", 0x00FB, 0x6700, 4) + b"abcd"
     stream += _tnef_attribute(2, 0x00069005, props)
     assert [(a.filename, a.data) for a in tnef.read_attachments(stream)] == [("FAKTURA.PDF", data)]
+
+
+# -- each rule in English too (and in Czech where the first fixture was English) -----------
+
+
+def test_english_broken_encoded_words_are_decoded() -> None:
+    mail = parse_fixture("en_broken_encoded_words.eml")
+    # Bad base64 padding, words glued to text and to each other, windows-1252 quotes,
+    # an unknown charset, and a folded line.
+    assert mail.subject == "Re:Invoice for March “final” copy"
+    assert (mail.mail_from, mail.mail_from_name) == ("john@example.com", "John O'Brien")
+    assert mail.mail_to == ["mary@example.com"]  # an encoded-word with spaces in it
+    assert mail.headers.get("X-Padding") == "reports"
+    assert mail.sent_date == datetime(2026, 9, 19, 11, 0, tzinfo=UTC)
+    assert mail.sent_date_offset == 60
+
+
+def test_english_html_only_message_gives_text_body_and_keeps_html() -> None:
+    mail = parse_fixture("en_html_only.eml")
+    assert mail.subject == "Order confirmation"
+    assert mail.body == (
+        "Dear John,\n\nthank you for your order\xa0№\xa042 & your payment of £10.\n\n"
+        "- One book\n- Two pens"
+    )
+    assert mail.body_html is not None and "<script>" in mail.body_html
+    assert "alert" not in mail.body and "color" not in mail.body
+
+
+def test_english_mislabelled_and_undeclared_charsets() -> None:
+    mail = parse_fixture("en_mislabelled.eml")
+    text = "the café bill was £12 — “paid” in full; naïve résumé."
+    # text/plain labelled ISO-8859-1 but written in UTF-8
+    assert mail.body == "Dear Mary,\n" + text
+    # text/html without a charset, written in windows-1252: the message's other label
+    # (ISO-8859-1) is the hint, and bytes 0x80-0x9F make it windows-1252, never C1 controls
+    assert mail.body_html == f"<p>Dear Mary,</p><p>{text}</p>"
+    assert len(mail.parse_errors) == 2  # each guess is explained
+
+
+def test_decode_text_with_a_latin_hint_and_windows_bytes() -> None:
+    data = "“quoted” — £5".encode("cp1252")
+    assert decode_text(data, None, "iso-8859-1") == "“quoted” — £5"
+    assert decode_text("Šťastný – žluťoučký".encode("cp1250"), None, "iso-8859-2") == (
+        "Šťastný – žluťoučký"
+    )
+    assert decode_text("café".encode("latin-1"), None, "iso-8859-1") == "café"
+
+
+def test_english_rfc2231_and_rfc2047_file_names() -> None:
+    mail = parse_fixture("en_filenames.eml")
+    assert [a.filename for a in mail.attachments] == [
+        "Q3 report – final.pdf",  # RFC 2231 filename*=UTF-8''...
+        "Annual report for the financial year 2025 (draft).pdf",  # continuations, language
+        "Café receipts.pdf",  # RFC 2047 inside a quoted parameter
+        "summary.pdf",  # a Windows path written with single backslashes
+    ]
+    assert [a.content for a in mail.attachments] == [
+        b"%PDF-1.4\n" + n for n in (b"1", b"2", b"3", b"4")
+    ]
+    assert mail.body == "The reports are attached."
+
+
+def _with_names(disposition: str, content_type: str = "application/pdf") -> bytes:
+    return (
+        "From: a@example.com\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        "Content-Type: text/plain\r\n\r\nx\r\n--b\r\n"
+        f"Content-Type: {content_type}\r\nContent-Disposition: {disposition}\r\n\r\n"
+        "x\r\n--b--\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("disposition", "content_type", "expected"),
+    [
+        # Internet Explorer and old Outlook: single backslashes, not escapes
+        (r'attachment; filename="C:\Users\jana\faktura č. 9.pdf"', "application/pdf", None),
+        (r'attachment; filename="C:\\Users\\jana\\faktura č. 9.pdf"', "application/pdf", None),
+        (r'attachment; filename="say \"hi\".pdf"', "application/pdf", 'say "hi".pdf'),
+        # the disposition's name wins over a path in the type's name
+        (
+            'attachment; filename="right.pdf"',
+            r'application/pdf; name="C:\temp\wrong.pdf"',
+            "right.pdf",
+        ),
+        ("attachment", r'application/pdf; name="C:\temp\report.pdf"', "report.pdf"),
+    ],
+)
+def test_windows_paths_keep_their_last_part(
+    disposition: str, content_type: str, expected: str | None
+) -> None:
+    [attachment] = parse_email(_with_names(disposition, content_type)).attachments
+    assert attachment.filename == (expected or "faktura č. 9.pdf")
+
+
+def test_czech_inline_images_are_separate_from_attachments() -> None:
+    mail = parse_fixture("cz_inline_images.eml")
+    assert [(p.filename, p.content_id, p.inline) for p in mail.inline_parts] == [
+        ("logo firmy.png", "logo.firmy@example.cz", True)
+    ]
+    # Attached (not referenced from the HTML) though it has a Content-ID.
+    assert [(a.filename, a.content_type) for a in mail.attachments] == [
+        ("fotka z porády.jpg", "image/jpeg")
+    ]
+    assert mail.body == "Dobrý den, posílám logo firmy."
+
+
+def test_czech_smime_signature_is_left_out_and_signed_is_set() -> None:
+    mail = parse_fixture("cz_smime_signed.eml")  # the older x-pkcs7-signature type
+    assert mail.signed is True
+    assert [a.filename for a in mail.attachments] == ["faktura č. 1.pdf"]
+    assert mail.body == "Podepsaný text, příloha je faktura."
+    assert mail.subject == "Podepsaná faktura"
+
+
+def test_english_attached_email_is_kept_as_one_eml() -> None:
+    mail = parse_fixture("en_attached_message.eml")
+    assert [(a.filename, a.content_type) for a in mail.attachments] == [
+        ("Invoice 7.eml", "message/rfc822")
+    ]
+    inner = BytesParser(policy=policy.default).parsebytes(mail.attachments[0].content)
+    assert str(inner["From"]) == "Supplier <billing@supplier.example.com>"
+    assert [p.get_filename() for p in inner.iter_attachments()] == ["invoice-7.pdf"]
+    assert mail.body == "Forwarding the supplier's invoice."
+
+
+def test_czech_missing_names_are_given_from_the_content_type() -> None:
+    mail = parse_fixture("cz_missing_names.eml")
+    assert [(a.filename, a.content_type) for a in mail.attachments] == [
+        ("image.jpg", "image/jpeg"),
+        ("attachment.xls", "application/vnd.ms-excel"),
+        ("attachment.xml", "application/xml"),
+    ]
+    # XML is text (an ISDOC invoice is XML), a spreadsheet is not
+    assert mail.attachments[2].text() == "<faktura>č. 1</faktura>"
+    assert mail.attachments[1].text() is None
+    assert mail.body == "V příloze jsou naskenované doklady."
+
+
+def test_english_winmail_dat_is_replaced_by_the_files_inside() -> None:
+    files = [("Quarterly report.docx", b"PK\3\4 report"), ("notes.txt", b"Call John")]
+    mail = parse_email(_with_winmail(build_tnef(files)))
+    assert [(a.filename, a.content_type, a.content) for a in mail.attachments] == [
+        (
+            "Quarterly report.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            b"PK\3\4 report",
+        ),
+        ("notes.txt", "text/plain", b"Call John"),
+    ]
+    assert mail.attachments[1].text() == "Call John"
+
+
+def test_czech_malformed_message_gives_what_can_be_read() -> None:
+    raw = (FIXTURES / "cz_malformed.eml").read_bytes()
+    mail = parse_email(raw)
+    # raw 8-bit windows-1250 in From and Date, an unclosed address, an unknown charset
+    assert (mail.mail_from, mail.mail_from_name) == ("jana@example.cz", "Jana Nováková")
+    assert mail.mail_to == ["petr@example.cz"]
+    assert mail.subject == "Faktura č. 1"
+    assert mail.sent_date is None
+    assert mail.body == "Dobrý den,\nposílám fakturu č. 1 za září."
+    # the close boundary never comes and the base64 is cut short (a lone last character):
+    # the bytes before the cut are the attachment, not the base64 text
+    assert [(a.filename, a.content) for a in mail.attachments] == [
+        ("faktura č. 1.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<")
+    ]
+    explained = "\n".join(mail.parse_errors)
+    assert "the Date header cannot be read: 'pondělí 21. září 2026'" in explained
+    assert "not the corresponding close boundary" in explained
+    assert "base64 encoded sequence had invalid length" in explained
+
+
+@pytest.mark.parametrize(
+    ("encoded", "content"),
+    [
+        ("JVBERi0xLjQK", b"%PDF-1.4\n"),  # whole
+        ("JVBERi0xLjQKM", b"%PDF-1.4\n"),  # a lone last character carries no byte
+        ("JVBERi0xLjQKMQ", b"%PDF-1.4\n1"),  # missing padding
+    ],
+)
+def test_a_base64_part_cut_short_keeps_its_bytes(encoded: str, content: bytes) -> None:
+    raw = _with_names("attachment; filename=a.pdf").replace(
+        b"a.pdf\r\n\r\nx", b"a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" + encoded.encode()
+    )
+    [attachment] = parse_email(raw).attachments
+    assert attachment.content == content

@@ -255,7 +255,19 @@ def test_every_corpus_message_is_stored(store: Store, account: m.MailAccount) ->
         expected_parts += len(parsed.attachments) + len(parsed.inline_parts)
         row, created = store_received(store, account, raw, key=path.name)
         assert created
-        assert row.body == parsed.body
+        row = m.ReceivedEmail.get_by_id(row.id)  # as read back from the database
+        assert (row.body, row.subject) == (parsed.body, parsed.subject), path.name
+        assert store.file(row.sha256) == raw
+        # every part as the parser gave it: name, type, size, SHA-256, and its bytes
+        assert [(n, t, size) for n, t, size, _, _, _ in attachments_of(row)] == [
+            (p.filename, p.content_type, p.size) for p in parsed.attachments + parsed.inline_parts
+        ], path.name
+        for part in row.parts:
+            assert store.file(part.attachedFile.sha256) == next(
+                p.content
+                for p in parsed.attachments + parsed.inline_parts
+                if p.sha256 == part.attachedFile.sha256
+            )
     assert m.ReceivedEmail.select().count() == len(names)
     assert m.ReceivedEmailAttachment.select().count() == expected_parts
 

@@ -90,7 +90,8 @@ def test_a_type_may_reference_itself() -> None:
     assert Folder._meta.fields["parent"].rel_model is Folder
 
 
-def test_all_kinds_round_trip_through_sql(tmp_path: Path) -> None:
+def test_all_kinds_round_trip_through_sql(db_url: str) -> None:
+    # db_url: SQLite, and PostgreSQL when MAILWRIGHT_TEST_DATABASE_URL is set (conftest)
     schema = parse_schema(
         """
 [types.Sample]
@@ -108,7 +109,7 @@ other = { type = "reference", to = "Sample" }
 """
     )
     models = build_models(schema)
-    db = open_database(f"sqlite:///{tmp_path / 'x.db'}")
+    db = open_database(db_url)
     Sample = models["Sample"]
     with db.bind_ctx([Sample, m.AttachedFile, m.State], bind_refs=False, bind_backrefs=False):
         db.create_tables([m.AttachedFile, m.State, Sample])
