@@ -484,7 +484,7 @@ class Access:
         leading zero is an Integer (JEXL 3.5+ ``parseIdentifier``). A literal that is only
         ``${expr}`` is the compiler's business (it yields the value itself)."""
         text = "".join(V.template_string(p) for p in parts)
-        self.thread.check_string(len(text))
+        M.charge_string(self.thread, len(text))  # the length limit, and memory (it may be kept)
         if not self.options.strict_interpolation:
             number = parse_identifier(text)
             if number is not None:

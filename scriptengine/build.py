@@ -176,10 +176,16 @@ class _Builder:
         """The span of a subtree, from its first token to its last (Lark's
         propagate_positions costs a third of the parse time, so it is off)."""
         first = _first_token(tree)
-        last = _last_token(tree)
-        if first is None or last is None:
+        if first is None:
             return nodes.NOPOS
-        return self._pos(
+        last = _last_token(tree)
+        if last is None:
+            return nodes.NOPOS
+        if self.line_offset or self.column_offset:
+            return self._pos(
+                first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0
+            )
+        return nodes.Pos(
             first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0
         )
 
@@ -1037,6 +1043,24 @@ def _template_pieces(raw: str) -> list[str | tuple[str, int]]:
 
 
 def _first_token(tree: Tree[Token]) -> Token | None:
+    """The first token of a subtree (None when it has none). Positions are asked for
+    nearly every node, so the usual case, a first child that is a token or leads to one
+    through first children, is a loop; anything else (a None or empty first child on the
+    way) is searched in full from the top, so the answer is the same."""
+    node: Any = tree
+    while True:
+        children = node.children
+        if not children:
+            return None
+        child = children[0]
+        if isinstance(child, Token):
+            return child
+        if child is None or not child.children:
+            return _first_token_search(tree)  # the general case, from the top
+        node = child
+
+
+def _first_token_search(tree: Tree[Token]) -> Token | None:
     for child in tree.children:
         if isinstance(child, Token):
             return child
@@ -1048,6 +1072,21 @@ def _first_token(tree: Tree[Token]) -> Token | None:
 
 
 def _last_token(tree: Tree[Token]) -> Token | None:
+    """The last token of a subtree (None when it has none); see ``_first_token``."""
+    node: Any = tree
+    while True:
+        children = node.children
+        if not children:
+            return None
+        child = children[-1]
+        if isinstance(child, Token):
+            return child
+        if child is None or not child.children:
+            return _last_token_search(tree)  # the general case, from the top
+        node = child
+
+
+def _last_token_search(tree: Tree[Token]) -> Token | None:
     for child in reversed(tree.children):
         if isinstance(child, Token):
             return child

@@ -6,7 +6,9 @@ Python attribute or global. JEXL locals become mangled Python locals (``v_name``
 to the access helpers; every property access, method call and host interaction goes
 through a helper bound to a local at function entry, and so does every operator except the
 inline Integer fast paths (``type(x) is int`` guards, the helper otherwise: same result).
-``validate()`` walks the generated tree and rejects any node kind, attribute, name or call
+The fast paths are emitted only in code that may run many times (loop bodies, conditions
+and updates, function bodies); code that runs once calls the helper, which keeps the
+generated module small and compiling fast. ``validate()`` walks the generated tree and rejects any node kind, attribute, name or call
 shape the compiler does not emit, so a bug in the compiler cannot turn into an escape from
 the sandbox.
 
@@ -135,6 +137,15 @@ _FUNCTION_NAME = re.compile(r"^_f\d+$")
 
 _A = TypeVar("_A", bound=ast.AST)
 
+#: Deepest nesting of expressions compiled (``1 + 1 + ... + 1`` with this many operators).
+#: Python's own compiler refuses the inline fast paths of about 2600 nested operators; the
+#: limit makes the refusal ("nested too deeply to compile") the same for code that runs
+#: once (compiled without fast paths) and code in loops and functions.
+MAX_NESTING = 2500
+
+#: Expression node class -> its ``Compiler.e_*`` method (filled on first use).
+_EXPR_METHODS: dict[type, Any] = {}
+
 
 class CompileError(Exception):
     """A construct the compiler cannot translate (the resolver should have refused it)."""
@@ -159,12 +170,18 @@ class Program:
     uses: frozenset[str] = field(default_factory=frozenset)
 
 
+#: One shared instance of each expression context (as CPython's own parser does): fewer
+#: nodes to build and to validate.
+_LOAD = ast.Load()
+_STORE = ast.Store()
+
+
 def _name(ident: str) -> ast.Name:
-    return ast.Name(ident, ast.Load())
+    return ast.Name(ident, _LOAD)
 
 
 def _store(ident: str) -> ast.Name:
-    return ast.Name(ident, ast.Store())
+    return ast.Name(ident, _STORE)
 
 
 def _const(value: Any) -> ast.Constant:
@@ -203,6 +220,12 @@ class Compiler:
         self.pending: list[list[ast.stmt]] = []
         #: the script function being compiled
         self.function: FunctionScope | None = None
+        #: compiling code that may run many times (a loop, a function body): only there do
+        #: the inline Integer fast paths pay for the code they add (top-level code outside
+        #: loops runs once; the helper gives the same result, and compiling stays fast)
+        self.hot = False
+        #: expressions being translated, one inside the other (see MAX_NESTING)
+        self.nesting = 0
 
     # --- small builders ---------------------------------------------------------------------
     def helper(self, name: str) -> ast.Name:
@@ -226,7 +249,7 @@ class Compiler:
         ):
             return _const(value)
         self.constants.append(value)
-        return ast.Subscript(_name("K"), _const(len(self.constants) - 1), ast.Load())
+        return ast.Subscript(_name("K"), _const(len(self.constants) - 1), _LOAD)
 
     def at(self, node: _A, pos: n.Pos) -> _A:
         """Give ``node`` the JEXL position (col_offset in UTF-8 bytes of the line)."""
@@ -242,9 +265,9 @@ class Compiler:
 
     def tick(self, pos: n.Pos) -> list[ast.stmt]:
         """``t.budget -= 1; if t.budget < 0: t.refill()`` (thread.py's chunked budget)."""
-        budget = ast.Attribute(_name("t"), "budget", ast.Load())
-        dec = ast.AugAssign(ast.Attribute(_name("t"), "budget", ast.Store()), ast.Sub(), _const(1))
-        refill = ast.Expr(ast.Call(ast.Attribute(_name("t"), "refill", ast.Load()), [], []))
+        budget = ast.Attribute(_name("t"), "budget", _LOAD)
+        dec = ast.AugAssign(ast.Attribute(_name("t"), "budget", _STORE), ast.Sub(), _const(1))
+        refill = ast.Expr(ast.Call(ast.Attribute(_name("t"), "refill", _LOAD), [], []))
         test = ast.Compare(budget, [ast.Lt()], [_const(0)])
         return [self.at(dec, pos), self.at(ast.If(test, [refill], []), pos)]
 
@@ -258,18 +281,16 @@ class Compiler:
         body = self.function_body(f, self.script.body, None)
         self.function_names["_main"] = "<script>"
         prologue: list[ast.stmt] = [
-            ast.Assign([_store("t")], ast.Attribute(_name("rt"), "thread", ast.Load())),
-            ast.Assign([_store("ar")], ast.Attribute(_name("rt"), "ar", ast.Load())),
-            ast.Assign([_store("acc")], ast.Attribute(_name("rt"), "acc", ast.Load())),
-            ast.Assign([_store("K")], ast.Attribute(_name("rt"), "constants", ast.Load())),
-            ast.Assign([_store("dmax")], ast.Attribute(_name("rt"), "max_depth", ast.Load())),
-            ast.Assign([_store("SF")], ast.Attribute(_name("rt"), "SF", ast.Load())),
+            ast.Assign([_store("t")], ast.Attribute(_name("rt"), "thread", _LOAD)),
+            ast.Assign([_store("ar")], ast.Attribute(_name("rt"), "ar", _LOAD)),
+            ast.Assign([_store("acc")], ast.Attribute(_name("rt"), "acc", _LOAD)),
+            ast.Assign([_store("K")], ast.Attribute(_name("rt"), "constants", _LOAD)),
+            ast.Assign([_store("dmax")], ast.Attribute(_name("rt"), "max_depth", _LOAD)),
+            ast.Assign([_store("SF")], ast.Attribute(_name("rt"), "SF", _LOAD)),
         ]
         for name in sorted(self.used):
             owner = HELPER_OWNER[name]
-            prologue.append(
-                ast.Assign([_store(name)], ast.Attribute(_name(owner), name, ast.Load()))
-            )
+            prologue.append(ast.Assign([_store(name)], ast.Attribute(_name(owner), name, _LOAD)))
         args = ast.arguments([], [ast.arg("rt")], None, [], [], None, [])
         main = ast.FunctionDef("_main", args, prologue + body, [], None)
         return ast.Module([main], [])
@@ -280,6 +301,7 @@ class Compiler:
         """Statements of one function: nested defs, local initialisation, body, return."""
         saved_targets, self.targets = self.targets, []
         saved_function, self.function = self.function, f
+        saved_hot, self.hot = self.hot, f.parent is not None
         self.pending.append([])
         body: list[ast.stmt] = []
         if expr_body is not None:
@@ -292,6 +314,7 @@ class Compiler:
         defs = self.pending.pop()
         self.targets = saved_targets
         self.function = saved_function
+        self.hot = saved_hot
         init: list[ast.stmt] = []
         if f.locals:
             init.append(ast.Assign([_store(s.pyname) for s in f.locals], _const(None)))
@@ -304,8 +327,8 @@ class Compiler:
     def prologue(self, pos: n.Pos) -> list[ast.stmt]:
         """A script function's entry: one step, then one call level (the limit check is
         ``Thread.enter()``, which raises; the level is given back in ``finally``)."""
-        depth = ast.Attribute(_name("t"), "depth", ast.Load())
-        enter = ast.Expr(ast.Call(ast.Attribute(_name("t"), "enter", ast.Load()), [], []))
+        depth = ast.Attribute(_name("t"), "depth", _LOAD)
+        enter = ast.Expr(ast.Call(ast.Attribute(_name("t"), "enter", _LOAD), [], []))
         check = ast.If(ast.Compare(depth, [ast.GtE()], [_name("dmax")]), [enter], [])
         return self.tick(pos) + [self.at(check, pos), self.at(_depth_change(ast.Add()), pos)]
 
@@ -410,10 +433,20 @@ class Compiler:
 
     def loop_body(self, s: n.Stmt) -> list[ast.stmt]:
         self.targets.append(_Target("loop"))
+        saved_hot, self.hot = self.hot, True
         try:
             return self.stmt_body(s)
         finally:
             self.targets.pop()
+            self.hot = saved_hot
+
+    def hot_expr(self, e: n.Expr, cond: bool = False) -> ast.expr:
+        """An expression evaluated at each iteration of a loop (its condition, update)."""
+        saved_hot, self.hot = self.hot, True
+        try:
+            return self.cond(e) if cond else self.expr(e)
+        finally:
+            self.hot = saved_hot
 
     def s_ForeachStatement(self, s: n.ForeachStatement) -> list[ast.stmt]:
         sym = self.res.bindings.get(s)
@@ -433,13 +466,13 @@ class Compiler:
         body = self.tick(s.pos) + self.loop_body(s.body)
         return [
             self.set_r(_const(None), s.pos),
-            self.at(ast.While(self.cond(s.cond), body, []), s.pos),
+            self.at(ast.While(self.hot_expr(s.cond, cond=True), body, []), s.pos),
         ]
 
     def s_DoWhileStatement(self, s: n.DoWhileStatement) -> list[ast.stmt]:
         # `while first or cond:` keeps `continue` going through the condition
         first = self.tmp()
-        test = ast.BoolOp(ast.Or(), [_name(first), self.cond(s.cond)])
+        test = ast.BoolOp(ast.Or(), [_name(first), self.hot_expr(s.cond, cond=True)])
         body = (
             [ast.Assign([_store(first)], _const(False))] + self.tick(s.pos) + self.loop_body(s.body)
         )
@@ -456,10 +489,10 @@ class Compiler:
         elif s.init is not None:
             out.append(self.at(ast.Expr(self.expr(s.init)), s.init.pos))
         out.append(self.set_r(_const(None), s.pos))
-        test = self.cond(s.cond) if s.cond is not None else _const(True)
+        test = self.hot_expr(s.cond, cond=True) if s.cond is not None else _const(True)
         update: list[ast.stmt] = []
         if s.update is not None:
-            update = [self.at(ast.Expr(self.expr(s.update)), s.update.pos)]
+            update = [self.at(ast.Expr(self.hot_expr(s.update)), s.update.pos)]
         body = self.loop_body(s.body)
         if update and _has_continue(s.body):
             # the update must run before the test on `continue` too
@@ -578,7 +611,7 @@ class Compiler:
                     # a one-pass loop per case: `continue` ends the case, `break` sets
                     # the flag that ends the switch
                     once = self.tmp()
-                    tuple0 = ast.Tuple([_const(0)], ast.Load())
+                    tuple0 = ast.Tuple([_const(0)], _LOAD)
                     body = [
                         ast.For(_store(once), tuple0, body, []),
                         ast.If(_name(target.flag), [ast.Break()], []),
@@ -589,7 +622,7 @@ class Compiler:
         finally:
             self.targets.pop()
         once = self.tmp()
-        loop = ast.For(_store(once), ast.Tuple([_const(0)], ast.Load()), cases or [ast.Pass()], [])
+        loop = ast.For(_store(once), ast.Tuple([_const(0)], _LOAD), cases or [ast.Pass()], [])
         out.append(self.at(loop, s.pos))
         return out
 
@@ -611,8 +644,8 @@ class Compiler:
             self.call(
                 "switch_index",
                 subject,
-                ast.Tuple(labels, ast.Load()),
-                ast.Tuple(owners, ast.Load()),
+                ast.Tuple(labels, _LOAD),
+                ast.Tuple(owners, _LOAD),
                 _const(default),
             ),
             s.pos,
@@ -644,15 +677,24 @@ class Compiler:
         """Translate an expression. ``optional``: an undefined root name gives null
         (ternary/elvis conditions, ``??``, ``empty``, ``size``). ``self_sym``: the local
         the value is being assigned to (a function literal then captures itself)."""
-        if isinstance(e, n.Lambda):
-            return self.at(self.e_Lambda(e, self_sym), e.pos)
-        method = getattr(self, "e_" + type(e).__name__, None)
-        if method is None:
-            raise CompileError(f"unsupported expression {type(e).__name__}", e.pos)
-        return self.at(method(e, optional), e.pos)  # type: ignore[no-any-return]
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise RecursionError("expression nested too deeply")
+        if type(e) is n.Lambda:
+            result = self.e_Lambda(e, self_sym)
+        else:
+            method = _EXPR_METHODS.get(type(e))
+            if method is None:
+                method = getattr(Compiler, "e_" + type(e).__name__, None)
+                if method is None:
+                    raise CompileError(f"unsupported expression {type(e).__name__}", e.pos)
+                _EXPR_METHODS[type(e)] = method
+            result = method(self, e, optional)
+        self.nesting -= 1
+        return self.at(result, e.pos)
 
     def args(self, args: Sequence[n.Expr]) -> ast.List:
-        return ast.List([self.expr(a) for a in args], ast.Load())
+        return ast.List([self.expr(a) for a in args], _LOAD)
 
     def e_NullLiteral(self, e: n.NullLiteral, optional: bool) -> ast.expr:
         return _const(None)
@@ -695,7 +737,7 @@ class Compiler:
             # a literal that is only `${expr}` gives the value itself (digest 2.5)
             return self.call("template1", self.expr(parts[0]))
         items = [_const(p) if isinstance(p, str) else self.expr(p) for p in parts]
-        return self.call("template", ast.List(items, ast.Load()))
+        return self.call("template", ast.List(items, _LOAD))
 
     def e_ArrayLiteral(self, e: n.ArrayLiteral, optional: bool) -> ast.expr:
         return self.call("list_" if e.extended else "array", self.args(e.items))
@@ -705,10 +747,10 @@ class Compiler:
 
     def e_MapLiteral(self, e: n.MapLiteral, optional: bool) -> ast.expr:
         pairs: list[ast.expr] = [
-            self.at(ast.Tuple([self.expr(x.key), self.expr(x.value)], ast.Load()), x.pos)
+            self.at(ast.Tuple([self.expr(x.key), self.expr(x.value)], _LOAD), x.pos)
             for x in e.entries
         ]
-        return self.call("map_", ast.List(pairs, ast.Load()))
+        return self.call("map_", ast.List(pairs, _LOAD))
 
     def e_RangeNode(self, e: n.RangeNode, optional: bool) -> ast.expr:
         return self.call("make_range", self.expr(e.low), self.expr(e.high))
@@ -738,7 +780,7 @@ class Compiler:
         if root is not None and root not in self.res.bindings:
             # JEXL's antish: `a.b.c` with `a` not a local may name one context variable
             parts = (e.antish or "").split(".")
-            names = ast.Tuple([_const(p) for p in parts], ast.Load())
+            names = ast.Tuple([_const(p) for p in parts], _LOAD)
             return self.call("antish_opt" if optional else "antish", names)
         obj = self.navigated(e.obj, optional)
         if isinstance(e.name, int):
@@ -836,7 +878,7 @@ class Compiler:
                 return _const((other.value is None) == (e.op == "=="))
             test = ast.Is() if e.op == "==" else ast.IsNot()
             return ast.Compare(other, [test], [_const(None)])
-        if e.op in _INLINE_ARITH or e.op in _INLINE_COMPARE or e.op == "%":
+        if self.hot and (e.op in _INLINE_ARITH or e.op in _INLINE_COMPARE or e.op == "%"):
             return self._int_fast_path(e, left, right)
         return self.call(BINARY_HELPERS[e.op], left, right)
 
@@ -910,11 +952,9 @@ class Compiler:
         lt, rt = self.tmp(), self.tmp()
         test = self.call("truth", ast.NamedExpr(_store(lt), left))
         checked_right = ast.Subscript(
-            ast.Tuple(
-                [self.call("truth", ast.NamedExpr(_store(rt), right)), _name(rt)], ast.Load()
-            ),
+            ast.Tuple([self.call("truth", ast.NamedExpr(_store(rt), right)), _name(rt)], _LOAD),
             _const(1),
-            ast.Load(),
+            _LOAD,
         )
         if e.op == "&&":
             return ast.IfExp(test, checked_right, _name(lt))
@@ -941,7 +981,7 @@ class Compiler:
 
     def _pair(self, first: ast.expr, second: ast.expr, pick: int) -> ast.expr:
         """Evaluate both in order, give one: ``(first, second)[pick]``."""
-        return ast.Subscript(ast.Tuple([first, second], ast.Load()), _const(pick), ast.Load())
+        return ast.Subscript(ast.Tuple([first, second], _LOAD), _const(pick), _LOAD)
 
     def e_Assignment(self, e: n.Assignment, optional: bool) -> ast.expr:
         t = e.target
@@ -1025,7 +1065,7 @@ class Compiler:
             body = self.function_body(f, (), e.body)
         fdef = self.at(ast.FunctionDef(pyname, args, body, [], None), e.pos)
         self.pending[-1].append(fdef)
-        captured = ast.Tuple([_name(outer.pyname) for outer, _ in f.captures], ast.Load())
+        captured = ast.Tuple([_name(outer.pyname) for outer, _ in f.captures], _LOAD)
         self_index = -1
         cap = self.res.self_capture.get(e)
         if cap is not None and self_sym is not None:
@@ -1060,7 +1100,7 @@ _INLINE_COMPARE: dict[str, type[ast.cmpop]] = {
 
 def _depth_change(op: ast.operator) -> ast.AugAssign:
     """``t.depth += 1`` / ``t.depth -= 1``."""
-    return ast.AugAssign(ast.Attribute(_name("t"), "depth", ast.Store()), op, _const(1))
+    return ast.AugAssign(ast.Attribute(_name("t"), "depth", _STORE), op, _const(1))
 
 
 def _int_value(c: ast.Constant) -> int:
@@ -1091,56 +1131,53 @@ def _has_continue(s: n.Node) -> bool:
 
 # --- the validator ----------------------------------------------------------------------------
 
-_ALLOWED_NODES: tuple[type[ast.AST], ...] = (
-    ast.Module,
-    ast.FunctionDef,
-    ast.arguments,
-    ast.arg,
-    ast.Return,
-    ast.Assign,
-    ast.AugAssign,
-    ast.If,
-    ast.For,
-    ast.While,
-    ast.Break,
-    ast.Continue,
-    ast.Try,
-    ast.ExceptHandler,
-    ast.Raise,
-    ast.Expr,
-    ast.Pass,
-    ast.Name,
-    ast.Load,
-    ast.Store,
-    ast.Constant,
-    ast.Call,
-    ast.Attribute,
-    ast.Subscript,
-    ast.Tuple,
-    ast.List,
-    ast.IfExp,
-    ast.NamedExpr,
-    ast.Compare,
-    ast.BoolOp,
-    ast.Or,
-    ast.UnaryOp,
-    ast.Not,
-    ast.Sub,
-    ast.Is,
-    ast.IsNot,
-    ast.Lt,
-    ast.LtE,
-    ast.Gt,
-    ast.GtE,
-    ast.Eq,
-    ast.NotEq,
-    ast.BinOp,
-    ast.Add,
-    ast.Mult,
-    ast.Mod,
-    ast.BitAnd,
-    ast.And,
-)
+#: Operator nodes by the slot they may fill (anything else is refused).
+_BIN_OPS = frozenset([ast.Add, ast.Sub, ast.Mult, ast.Mod, ast.BitAnd])
+_BOOL_OPS = frozenset([ast.And, ast.Or])
+_UNARY_OPS = frozenset([ast.Not])
+_CMP_OPS = frozenset([ast.Is, ast.IsNot, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq])
+_CONTEXTS = frozenset([ast.Load, ast.Store])
+_CONSTANT_TYPES = frozenset([bool, int, float, str, type(None)])
+#: Names allowed anywhere: the fixed ones and the helpers.
+_STATIC_NAMES = FIXED_NAMES | frozenset(HELPER_OWNER)
+
+#: Allowed node kind -> its fields that hold child nodes to check. Expression contexts and
+#: operators are no children: the node's own check tests them (they are leaves, so one pass
+#: stays one pass), and fields holding plain strings (names) are checked by the node's check.
+_CHILDREN: dict[type[ast.AST], tuple[str, ...]] = {
+    ast.Module: ("body",),
+    ast.FunctionDef: ("args", "body"),
+    ast.arguments: ("posonlyargs", "args", "vararg", "kwonlyargs", "kw_defaults", "kwarg",
+                    "defaults"),
+    ast.arg: (),
+    ast.Return: ("value",),
+    ast.Assign: ("targets", "value"),
+    ast.AugAssign: ("target", "value"),
+    ast.If: ("test", "body", "orelse"),
+    ast.For: ("target", "iter", "body", "orelse"),
+    ast.While: ("test", "body", "orelse"),
+    ast.Break: (),
+    ast.Continue: (),
+    ast.Try: ("body", "handlers", "orelse", "finalbody"),
+    ast.ExceptHandler: ("type", "body"),
+    ast.Raise: ("exc", "cause"),
+    ast.Expr: ("value",),
+    ast.Pass: (),
+    ast.Name: (),
+    ast.Constant: (),
+    ast.Call: ("func", "args"),
+    ast.Attribute: ("value",),
+    ast.Subscript: ("value", "slice"),
+    ast.Tuple: ("elts",),
+    ast.List: ("elts",),
+    ast.IfExp: ("test", "body", "orelse"),
+    ast.NamedExpr: ("target", "value"),
+    ast.Compare: ("left", "comparators"),
+    ast.BoolOp: ("values",),
+    ast.UnaryOp: ("operand",),
+    ast.BinOp: ("left", "right"),
+}  # fmt: skip
+
 _ATTRIBUTE_OWNERS = {
     "t": THREAD_NAMES,
     "rt": RUNTIME_NAMES | {"thread", "ar", "acc", "constants", "max_depth", "SF"},
@@ -1153,8 +1190,10 @@ class UnsafeCode(Exception):
     """The generated code contains something the compiler never emits (a compiler bug)."""
 
 
-_ALLOWED_TYPES = frozenset(_ALLOWED_NODES)
-_POSITIONED = (ast.stmt, ast.expr, ast.excepthandler, ast.arg)
+#: Node kinds that carry a source position (``place`` fills in missing ones).
+_POSITIONED_TYPES = frozenset(
+    k for k in _CHILDREN if issubclass(k, ast.stmt | ast.expr | ast.excepthandler | ast.arg)
+)
 
 
 def _is_guarded_callee(node: ast.IfExp) -> bool:
@@ -1184,6 +1223,152 @@ def _is_guarded_callee(node: ast.IfExp) -> bool:
     return type(target) is ast.Name and target.id == body.id == orelse.args[0].id
 
 
+def _context(node: Any) -> None:
+    if type(node.ctx) not in _CONTEXTS:
+        raise UnsafeCode(f"context {type(node.ctx).__name__} is not allowed")
+
+
+def _check_attribute(node: Any, special: set[int]) -> None:
+    _context(node)
+    owner = node.value
+    attr = node.attr
+    if type(owner) is not ast.Name or owner.id not in _ATTRIBUTE_OWNERS:
+        raise UnsafeCode("attribute access on an expression")
+    if attr not in _ATTRIBUTE_OWNERS[owner.id]:
+        raise UnsafeCode(f"attribute '{attr}' of '{owner.id}' is not allowed")
+    if owner.id != "t" and type(node.ctx) is not ast.Load:
+        raise UnsafeCode(f"assignment to attribute '{attr}'")
+
+
+def _check_call(node: Any, special: set[int]) -> None:
+    if node.keywords:
+        raise UnsafeCode("keyword arguments are not emitted")
+    func = node.func
+    kind = type(func)
+    if kind is ast.Name:
+        if not (func.id in HELPER_OWNER or id(func) in special or _FUNCTION_NAME.match(func.id)):
+            raise UnsafeCode(f"call of '{func.id}'")
+    elif kind is ast.IfExp:
+        # a function value, called directly only when `type(f) is SF`
+        if not _is_guarded_callee(func):
+            raise UnsafeCode("call of an expression")
+    elif kind is not ast.Attribute:
+        raise UnsafeCode("call of an expression")
+
+
+def _check_compare(node: Any, special: set[int]) -> None:
+    ops = node.ops
+    for op in ops:
+        if type(op) not in _CMP_OPS:
+            raise UnsafeCode(f"comparison {type(op).__name__} is not allowed")
+    left, comps = node.left, node.comparators
+    if (
+        type(left) is ast.Call
+        and type(left.func) is ast.Name
+        and left.func.id == "type"
+        and len(left.args) == 1
+        and len(ops) == 1
+        and type(ops[0]) is ast.Is
+        and type(comps[0]) is ast.Name
+        and comps[0].id in ("int", "SF")
+    ):
+        # `type(x) is int` / `type(f) is SF`: the only uses of `type`, `int` and `SF` there
+        special.add(id(left.func))
+        special.add(id(comps[0]))
+
+
+def _check_subscript(node: Any, special: set[int]) -> None:
+    # only `K[i]` (constants) and `(a, b)[i]` (evaluate both, keep one)
+    _context(node)
+    base = node.value
+    if not (
+        (type(base) is ast.Tuple or (type(base) is ast.Name and base.id == "K"))
+        and type(node.slice) is ast.Constant
+        and type(node.slice.value) is int
+    ):
+        raise UnsafeCode("subscript of a script value")
+
+
+def _check_for(node: Any, special: set[int]) -> None:
+    # only over `iterate(...)` (the sandbox's iteration) or a switch's `(0,)`
+    it = node.iter
+    if not (
+        type(it) is ast.Tuple
+        or (type(it) is ast.Call and type(it.func) is ast.Name and it.func.id == "iterate")
+    ):
+        raise UnsafeCode("iteration outside the access helper")
+    if node.type_comment is not None:
+        raise UnsafeCode("type comment")
+
+
+def _check_function(node: Any, special: set[int]) -> None:
+    if node.decorator_list or node.returns is not None:
+        raise UnsafeCode("decorated or annotated function")
+    if not (node.name == "_main" or _GENERATED_NAME.match(node.name)):
+        raise UnsafeCode(f"function name '{node.name}'")
+
+
+def _check_handler(node: Any, special: set[int]) -> None:
+    if not (type(node.type) is ast.Name and node.type.id == "Exception"):
+        raise UnsafeCode("except clause for another type than Exception")
+    special.add(id(node.type))
+    if node.name is not None and not _GENERATED_NAME.match(node.name):
+        raise UnsafeCode(f"except binding '{node.name}'")
+
+
+def _check_arg(node: Any, special: set[int]) -> None:
+    if node.annotation is not None:
+        raise UnsafeCode("annotated argument")
+    if not (node.arg in ("rt", "_x") or _GENERATED_NAME.match(node.arg) is not None):
+        raise UnsafeCode(f"argument name '{node.arg}'")
+
+
+def _check_binop(node: Any, special: set[int]) -> None:
+    if type(node.op) not in _BIN_OPS:
+        raise UnsafeCode(f"operator {type(node.op).__name__} is not allowed")
+
+
+def _check_boolop(node: Any, special: set[int]) -> None:
+    if type(node.op) not in _BOOL_OPS:
+        raise UnsafeCode(f"operator {type(node.op).__name__} is not allowed")
+
+
+def _check_unaryop(node: Any, special: set[int]) -> None:
+    if type(node.op) not in _UNARY_OPS:
+        raise UnsafeCode(f"operator {type(node.op).__name__} is not allowed")
+
+
+def _check_collection(node: Any, special: set[int]) -> None:
+    _context(node)
+
+
+def _check_named(node: Any, special: set[int]) -> None:
+    if type(node.target) is not ast.Name:
+        raise UnsafeCode("assignment expression to something else than a name")
+
+
+#: Node kind -> the check of the node itself (kinds without an entry need none beyond
+#: being allowed and their children's checks; ``Name`` and ``Constant`` are checked inline
+#: in ``validate``).
+_CHECKS: dict[type[ast.AST], Any] = {
+    ast.Attribute: _check_attribute,
+    ast.Call: _check_call,
+    ast.Compare: _check_compare,
+    ast.Subscript: _check_subscript,
+    ast.For: _check_for,
+    ast.FunctionDef: _check_function,
+    ast.ExceptHandler: _check_handler,
+    ast.arg: _check_arg,
+    ast.BinOp: _check_binop,
+    ast.AugAssign: _check_binop,
+    ast.BoolOp: _check_boolop,
+    ast.UnaryOp: _check_unaryop,
+    ast.Tuple: _check_collection,
+    ast.List: _check_collection,
+    ast.NamedExpr: _check_named,
+}
+
+
 def validate(mod: ast.AST, place: bool = False) -> None:
     """Reject any node kind, attribute, name or constant the compiler does not emit.
 
@@ -1193,120 +1378,68 @@ def validate(mod: ast.AST, place: bool = False) -> None:
     ``Exception`` only as the type of an ``except`` clause, ``type`` and ``int`` only in the
     shape ``type(x) is int``. With ``place``, a node without a position takes its parent's
     (one pass does both: ``ast.fix_missing_locations`` would put them on line 1).
+
+    One pass over the tree, dispatched by node class (``_CHILDREN``/``_CHECKS``): a node is
+    checked before its descendants, so a ``type(x) is int`` test marks its ``type`` and
+    ``int`` names as allowed before they are reached (marks only ever come from ancestors,
+    so the order of siblings does not matter).
     """
-    allowed_special: set[int] = set()  # ids of Name nodes allowed by their context
-    stack: list[tuple[ast.AST, int, int]] = [(mod, 1, 0)]
+    special: set[int] = set()  # ids of Name nodes allowed by their context
+    names_ok: set[str] = set()  # identifiers already found to be allowed anywhere
+    children = _CHILDREN
+    checks = _CHECKS
+    positioned = _POSITIONED_TYPES
+    stack: list[tuple[Any, int, int]] = [(mod, 1, 0)]
+    pop = stack.pop
+    push = stack.append
+    name_kind, constant_kind = ast.Name, ast.Constant
     while stack:
-        node, line, col = stack.pop()
+        node, line, col = pop()
         kind = type(node)
-        if kind not in _ALLOWED_TYPES:
+        # the two leaf kinds that make half of all nodes, checked inline
+        if kind is name_kind:
+            ident = node.id
+            if ident not in names_ok:
+                if ident in _STATIC_NAMES or _GENERATED_NAME.match(ident) is not None:
+                    names_ok.add(ident)
+                elif id(node) not in special:
+                    raise UnsafeCode(f"name '{ident}' is not allowed")
+            if type(node.ctx) not in _CONTEXTS:
+                raise UnsafeCode(f"context {type(node.ctx).__name__} is not allowed")
+            if place and getattr(node, "lineno", None) is None:
+                node.lineno = node.end_lineno = line
+                node.col_offset = col
+                node.end_col_offset = col + 1
+            continue
+        if kind is constant_kind:
+            if type(node.value) not in _CONSTANT_TYPES:
+                raise UnsafeCode(f"constant of type {type(node.value).__name__}")
+            if place and getattr(node, "lineno", None) is None:
+                node.lineno = node.end_lineno = line
+                node.col_offset = col
+                node.end_col_offset = col + 1
+            continue
+        fields = children.get(kind)
+        if fields is None:
             raise UnsafeCode(f"node {kind.__name__} is not allowed")
-        if kind is ast.Name:
-            ident = node.id  # type: ignore[attr-defined]
-            if not (
-                ident in FIXED_NAMES
-                or ident in HELPER_OWNER
-                or _GENERATED_NAME.match(ident) is not None
-                or id(node) in allowed_special
-            ):
-                raise UnsafeCode(f"name '{ident}' is not allowed")
-        elif kind is ast.Attribute:
-            owner = node.value  # type: ignore[attr-defined]
-            attr = node.attr  # type: ignore[attr-defined]
-            if type(owner) is not ast.Name or owner.id not in _ATTRIBUTE_OWNERS:
-                raise UnsafeCode("attribute access on an expression")
-            if attr not in _ATTRIBUTE_OWNERS[owner.id]:
-                raise UnsafeCode(f"attribute '{attr}' of '{owner.id}' is not allowed")
-            if owner.id != "t" and type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
-                raise UnsafeCode(f"assignment to attribute '{attr}'")
-        elif kind is ast.Constant:
-            value = node.value  # type: ignore[attr-defined]
-            if value is not None and type(value) not in (bool, int, float, str):
-                raise UnsafeCode(f"constant of type {type(value).__name__}")
-        elif kind is ast.Call:
-            assert isinstance(node, ast.Call)
-            if node.keywords:
-                raise UnsafeCode("keyword arguments are not emitted")
-            func = node.func
-            if type(func) is ast.Name:
-                if not (
-                    func.id in HELPER_OWNER
-                    or id(func) in allowed_special
-                    or _FUNCTION_NAME.match(func.id)
-                ):
-                    raise UnsafeCode(f"call of '{func.id}'")
-            elif type(func) is ast.IfExp:
-                # a function value, called directly only when `type(f) is SF`
-                if not _is_guarded_callee(func):
-                    raise UnsafeCode("call of an expression")
-            elif type(func) is not ast.Attribute:
-                raise UnsafeCode("call of an expression")
-        elif kind is ast.Compare:
-            assert isinstance(node, ast.Compare)
-            left, comps = node.left, node.comparators
-            if (
-                type(left) is ast.Call
-                and type(left.func) is ast.Name
-                and left.func.id == "type"
-                and len(left.args) == 1
-                and len(node.ops) == 1
-                and type(node.ops[0]) is ast.Is
-                and type(comps[0]) is ast.Name
-                and comps[0].id in ("int", "SF")
-            ):
-                allowed_special.update((id(left.func), id(comps[0])))
-        elif kind is ast.Subscript:
-            # only `K[i]` (constants) and `(a, b)[i]` (evaluate both, keep one)
-            assert isinstance(node, ast.Subscript)
-            base = node.value
-            if not (
-                (type(base) is ast.Tuple or (type(base) is ast.Name and base.id == "K"))
-                and type(node.slice) is ast.Constant
-                and type(node.slice.value) is int
-            ):
-                raise UnsafeCode("subscript of a script value")
-        elif kind is ast.For:
-            # only over `iterate(...)` (the sandbox's iteration) or a switch's `(0,)`
-            assert isinstance(node, ast.For)
-            it = node.iter
-            if not (
-                type(it) is ast.Tuple
-                or (type(it) is ast.Call and type(it.func) is ast.Name and it.func.id == "iterate")
-            ):
-                raise UnsafeCode("iteration outside the access helper")
-        elif kind is ast.FunctionDef:
-            assert isinstance(node, ast.FunctionDef)
-            if node.decorator_list or node.returns is not None:
-                raise UnsafeCode("decorated or annotated function")
-            if not (node.name == "_main" or _GENERATED_NAME.match(node.name)):
-                raise UnsafeCode(f"function name '{node.name}'")
-        elif kind is ast.ExceptHandler:
-            assert isinstance(node, ast.ExceptHandler)
-            if not (type(node.type) is ast.Name and node.type.id == "Exception"):
-                raise UnsafeCode("except clause for another type than Exception")
-            allowed_special.add(id(node.type))
-            if node.name is not None and not _GENERATED_NAME.match(node.name):
-                raise UnsafeCode(f"except binding '{node.name}'")
-        elif kind is ast.arg:
-            assert isinstance(node, ast.arg)
-            if node.annotation is not None:
-                raise UnsafeCode("annotated argument")
-            if not (node.arg in ("rt", "_x") or _GENERATED_NAME.match(node.arg) is not None):
-                raise UnsafeCode(f"argument name '{node.arg}'")
-        if place and isinstance(node, _POSITIONED):
+        check = checks.get(kind)
+        if check is not None:
+            check(node, special)
+        if place and kind in positioned:
             if getattr(node, "lineno", None) is None:
                 node.lineno = node.end_lineno = line
                 node.col_offset = col
                 node.end_col_offset = col + 1
-            line, col = node.lineno, node.col_offset
-        for name in node._fields:
-            child = getattr(node, name, None)
+            else:
+                line, col = node.lineno, node.col_offset
+        for name in fields:
+            child = getattr(node, name)
             if type(child) is list:
-                for item in reversed(child):
-                    if isinstance(item, ast.AST):
-                        stack.append((item, line, col))
-            elif isinstance(child, ast.AST):
-                stack.append((child, line, col))
+                for item in child:
+                    if item is not None:
+                        push((item, line, col))
+            elif child is not None:
+                push((child, line, col))
 
 
 def compile_script(script: n.Script, res: Resolution, options: Options | None = None) -> Program:

@@ -165,23 +165,34 @@ def _wrap64(n: int) -> int:
     return (n + (1 << 63)) % (1 << 64) - (1 << 63)
 
 
-#: Results at least this big are charged to the run's memory estimate (small ones are noise).
-ALLOC_ITEMS = 1024
-ALLOC_CHARS = 4096
+def charge_items(th: Thread, n: int, added: int | None = None) -> None:
+    """A collection that will hold ``n`` items: the items limit, and ``added`` new slots
+    (default ``n``: a new collection) charged to the run's memory estimate.
 
-
-def charge_items(th: Thread, n: int) -> None:
-    """A new or grown collection of ``n`` items: the items limit, and memory when big."""
-    th.check_items(n)
-    if n >= ALLOC_ITEMS:
-        th.alloc(8 * n)
+    Every result is charged, small ones too: the estimate only grows (LANGUAGE.md section 4:
+    "estimated as values are made"), and a size threshold let a loop keep a million
+    1000-item arrays (8 GB) while the estimate stayed at zero. A grown collection charges
+    only its new slots, or ``addAll`` in a loop would count the whole list again each time.
+    """
+    # inlined Thread.check_items / Thread.alloc (one call per literal made; they raise)
+    limits = th.limits
+    if limits.items is not None and n > limits.items:
+        th.check_items(n)
+    th.memory += 8 * (n if added is None else added)
+    if limits.memory is not None and th.memory > limits.memory:
+        th.alloc(0)
 
 
 def charge_string(th: Thread, n: int) -> None:
-    """A new string of ``n`` characters: the length limit, and memory when long."""
-    th.check_string(n)
-    if n >= ALLOC_CHARS:
-        th.alloc(n)
+    """A new string of ``n`` characters: the length limit, and ``n`` bytes of memory (every
+    string, as ``charge_items``: a loop keeping 4000-character strings held 650 MB while a
+    4096-character threshold kept the estimate at zero)."""
+    limits = th.limits  # inlined Thread.check_string / Thread.alloc, as charge_items
+    if limits.string_length is not None and n > limits.string_length:
+        th.check_string(n)
+    th.memory += n
+    if limits.memory is not None and th.memory > limits.memory:
+        th.alloc(0)
 
 
 def index_error(index: int, length: int) -> EvalError:
@@ -825,7 +836,7 @@ def _items_of(th: Thread, c: Any) -> list[Any]:
 def _l_add_all(th: Thread, lst: list[Any], a: list[Any]) -> bool:
     items = _items_of(th, a[-1])
     n = len(items)
-    charge_items(th, len(lst) + n)
+    charge_items(th, len(lst) + n, n)
     th.charge(n)
     if len(a) == 1:
         lst.extend(list(items))
@@ -1131,7 +1142,7 @@ def _mp_put_all(th: Thread, m: dict[Any, Any], a: list[Any]) -> None:
     if type(other) is not dict:
         raise NoOverload()
     th.charge(len(other))
-    charge_items(th, len(m) + len(other))
+    charge_items(th, len(m) + len(other), len(other))
     for k, v in other.items():
         map_put(th, m, k, v)
 

@@ -626,6 +626,12 @@ class Arithmetic:
                 if len(r) > self._check_at:
                     self._check_string(r)
                 return r
+            if tb is int and self.strict:
+                # the common 'text' + n (strict: a String side concatenates, no coercion)
+                r = a + str(b)
+                if len(r) > self._check_at:
+                    self._check_string(r)
+                return r
         elif ta is float:
             if tb is float or tb is int:
                 return a + b

@@ -67,16 +67,18 @@ class _PostLexer:
         previous: Token | None = None
         opened: list[Token] = []
         _open_brackets.stack = opened
+        after_number = False  # `previous` is a number (one test per token, not three)
         for token in stream:
-            if token.type in _OPENERS:
+            kind = token.type
+            if kind in _OPENERS:
                 opened.append(token)
-            elif token.type in _CLOSERS and opened:
+            elif kind in _CLOSERS and opened:
                 opened.pop()
-            if token.type == "IDENTIFIER" and token.value in keywords:
+            elif kind == "IDENTIFIER" and token.value in keywords:
                 token = Token.new_borrow_pos(keywords[token.value], token.value, token)
             if (
-                previous is not None
-                and previous.type in _NUMBER_TOKENS
+                after_number
+                and previous is not None
                 and previous.end_pos == token.start_pos
                 and (token.value[:1].isalnum() or token.value[:1] in "_$")
             ):
@@ -86,7 +88,7 @@ class _PostLexer:
                     previous.column or 0,
                 )
             if (
-                token.type == "NAMESPACE_FUNCTION"
+                kind == "NAMESPACE_FUNCTION"
                 and previous is not None
                 and previous.type == "LPAR"
                 and before is not None
@@ -94,9 +96,11 @@ class _PostLexer:
             ):
                 yield from _split_namespace_token(token)
                 before, previous = previous, token
+                after_number = False
                 continue
             yield token
             before, previous = previous, token
+            after_number = kind in _NUMBER_TOKENS
 
 
 def _keywords() -> dict[str, str]:

@@ -443,8 +443,7 @@ def replace(
     if thread is not None:
         charge_chars(thread, len(result))
         thread.check_string(len(result))
-        if len(result) >= 4096:
-            thread.alloc(len(result))
+        thread.alloc(len(result))  # every result: the estimate only grows (members.charge_string)
     return result
 
 

@@ -581,6 +581,11 @@ def int_to_string(n: int) -> str:
 
 def template_string(v: Any) -> str:
     """``to_string`` for backtick templates: null interpolates as the empty string."""
+    t = type(v)
+    if t is str:
+        return v  # type: ignore[no-any-return]
+    if t is int:
+        return str(v)  # an Integer (exact int): its digits, as to_string
     return "" if v is None else to_string(v)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from tests.oracle.cases import Case, Err, Expected, all_cases
 from tests.oracle.compare import agree, agree_on_operator
@@ -62,6 +62,41 @@ def test_table_case(item: tuple[str, Case], jexl_oracle: Oracle) -> None:  # noq
     )
 
 
+_LAMBDA = re.compile(r"^var \w+ = (?:function)?\((\w+), (\w+)\)(?: ->)? \{ (.*) \};$", re.M)
+_NAME = re.compile(r"\b[a-z]\d+\b")
+
+
+def captured_in_template(source: str) -> bool:
+    """True when a generated function reads an enclosing variable only inside a backtick
+    template (``var f = function(p, q) { size(`:${v2}!`) }``). JEXL 3.1 does not capture a
+    name that only a template of a closure uses: the call fails (``f`` error) or the
+    template sees nothing, where 3.2+ (and we, digest section 0 item 1) capture it. See the
+    chunk "a closure's template sees the captured variable" in tests/jexl/05_variables.jexl.
+    """
+    for match in _LAMBDA.finditer(source):
+        params = {match.group(1), match.group(2)}
+        body = match.group(3)
+        start = body.find("${")
+        while start >= 0:
+            depth, end = 0, start + 1
+            while end < len(body):
+                depth += {"{": 1, "}": -1}.get(body[end], 0)
+                if depth == 0:
+                    break
+                end += 1
+            if set(_NAME.findall(body[start:end])) - params:
+                return True
+            start = body.find("${", end)
+    return False
+
+
+def test_captured_in_template_spots_only_outer_names_in_templates() -> None:
+    assert captured_in_template("var v4 = function(p5, q6) { size(`:${v2}!`) };")
+    assert captured_in_template("var v4 = (p5, q6) -> { size(`a${p5 + v1}!`) };")
+    assert not captured_in_template("var v4 = function(p5, q6) { size(`:${p5}!`) + v2 };")
+    assert not captured_in_template("var v4 = `:${v2}!`;")
+
+
 # a generated program costs ~10 ms on both engines: run five times the profile's examples
 _PROFILE = settings.default
 
@@ -73,6 +108,7 @@ def test_generated_programs_agree(
     program: tuple[str, dict[str, object]],
 ) -> None:
     source, variables = program
+    assume(not captured_in_template(source))
     theirs = jexl_oracle.eval(source, variables)
     ours = run_ours(source, variables)
     report = f"program:\n{source}\nvariables: {variables}\n  JEXL 3.1: {theirs.show()}\n"
