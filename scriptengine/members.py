@@ -862,7 +862,25 @@ def _l_set(th: Thread, lst: list[Any], a: list[Any]) -> Any:
     return old
 
 
+#: kinds for which Java's ``equals`` implies Python's ``==``: ``list.index`` (C speed) finds
+#: every candidate, and ``java_equals`` confirms it (``2 == 2L`` in Python, not in Java)
+_EQ_SUPERSET = frozenset({str, int, bool, V.Long, V.BigInteger, V.Char, Decimal, type(None)})
+
+
 def _find(th: Thread, items: Iterable[Any], x: Any) -> int:
+    tx = type(x)
+    if type(items) is list and (tx in _EQ_SUPERSET or (tx is float and x == x)):
+        start = 0
+        while True:
+            try:
+                i = items.index(x, start)
+            except ValueError:
+                th.charge(len(items))
+                return -1
+            if java_equals(x, items[i]):
+                th.charge(i + 1)
+                return i
+            start = i + 1
     for i, y in enumerate(items):
         if java_equals(x, y):
             th.charge(i + 1)

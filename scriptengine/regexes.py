@@ -455,6 +455,50 @@ def split(pattern: Any, text: str, limit: int = 0, thread: Thread | None = None)
     ``limit == 0`` drops trailing empty strings (``'a,b,,'.split(',')`` -> ``['a', 'b']``,
     ``'a.b'.split('.')`` -> ``[]``); ``limit < 0`` keeps them.
     """
+    literal = _literal_separator(pattern)
+    if literal is not None:
+        # Java's String.split fast path: a one-character separator (or an escaped one) is
+        # not a regular expression at all; same results, no regex engine
+        if thread is not None:
+            charge_chars(thread, len(text))
+        if literal not in text:
+            return [text]  # no match: the text itself, even when empty (as Java)
+        parts = text.split(literal, limit - 1) if limit > 0 else text.split(literal)
+        if thread is not None:
+            thread.charge(len(parts))
+    else:
+        found = _split_regex(pattern, text, limit, thread)
+        if found is None:
+            return [text]
+        parts = found
+    if limit == 0:
+        while parts and parts[-1] == "":
+            parts.pop()
+    if thread is not None:
+        thread.check_items(len(parts))
+    return parts
+
+
+#: the characters that make a one-character split pattern a regular expression (Java's
+#: String.split fast path tests the same set)
+_REGEX_META = frozenset(".$|()[{^?*+\\")
+
+
+def _literal_separator(pattern: Any) -> str | None:
+    """The literal separator Java's ``String.split`` would use without a regex, or None."""
+    if type(pattern) is not str:
+        return None
+    if len(pattern) == 1 and pattern not in _REGEX_META:
+        return pattern
+    if len(pattern) == 2 and pattern[0] == "\\":
+        c = pattern[1]
+        if not ("0" <= c <= "9" or "a" <= c <= "z" or "A" <= c <= "Z"):
+            return c
+    return None
+
+
+def _split_regex(pattern: Any, text: str, limit: int, thread: Thread | None) -> list[str] | None:
+    """The regex path of ``split``; None when nothing matched (the text is the only part)."""
     matches = finditer_list(pattern, text, thread)
     parts: list[str] = []
     index = 0
@@ -466,13 +510,8 @@ def split(pattern: Any, text: str, limit: int = 0, thread: Thread | None = None)
         parts.append(text[index : m.start()])
         index = m.end()
     if index == 0 and not parts:
-        return [text]
+        return None
     parts.append(text[index:])
-    if limit == 0:
-        while parts and parts[-1] == "":
-            parts.pop()
-    if thread is not None:
-        thread.check_items(len(parts))
     return parts
 
 

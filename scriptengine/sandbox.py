@@ -107,9 +107,26 @@ def is_forbidden(name: object) -> bool:
     Java names of ``FORBIDDEN_NAMES``, every name starting with ``_`` (Python's private and
     special attributes) and names with characters no Java identifier has (so a crafted
     key such as ``'a.__class__'`` cannot sneak through a lookup that splits on dots).
+    Verdicts on plain strings are remembered: this runs before every member access.
     """
+    if type(name) is str:
+        verdict = _verdicts.get(name)
+        if verdict is None:
+            verdict = _judge(name)
+            if len(_verdicts) < _MAX_VERDICTS:
+                _verdicts[name] = verdict
+        return verdict
     if not isinstance(name, str):
         return False
+    return _judge(str(name))
+
+
+#: remembered verdicts of ``is_forbidden`` (bounded: scripts may make names at run time)
+_verdicts: dict[str, bool] = {}
+_MAX_VERDICTS = 8192
+
+
+def _judge(name: str) -> bool:
     if not name or name.startswith("_") or name in FORBIDDEN_NAMES:
         return True
     return not name.replace("$", "a").isidentifier() or "__" in name
