@@ -32,7 +32,7 @@ from .errors import Diagnostic, EvalError
 from .host import HostEnvironment, HostFunction, HostObject, TypeInfo
 from .members import NoOverload, display_name
 from .options import Options
-from .sandbox import is_exposed, is_forbidden
+from .sandbox import is_forbidden
 from .thread import Thread
 
 #: Per kind, the properties a dotted read finds through a no-argument getter
@@ -262,9 +262,9 @@ class Access:
         self._unknown(obj, message, hint)
 
     def _host_get(self, obj: HostObject, name: Any) -> Any:
-        info = self._host_info(obj)
+        info = obj.jexl_type_info()
         if type(name) is str and not is_forbidden(name):
-            if is_exposed(name, info.properties):
+            if name in info.properties:  # the hot path: one cached verdict, one dict lookup
                 return obj.jexl_get(name)
             # JavaBean getters declared as methods: ``x.foo`` reads ``getFoo()``
             cap = name[:1].upper() + name[1:]
