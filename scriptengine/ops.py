@@ -63,6 +63,8 @@ _MASK64 = (1 << 64) - 1
 STRING_CHECK = 4096
 #: Strings at least this long are also counted as memory.
 STRING_ALLOC = 1 << 20
+#: ``+`` results up to this length are not counted to memory (the common small ones)
+SMALL_STRING = 64
 #: BigInteger products are refused beyond this many digits (or the string limit, if lower);
 #: printing a number costs quadratic time in its digits (0.3 s at 100,000) and
 #: repeated squaring would otherwise run one multiplication for minutes.
@@ -572,6 +574,8 @@ class Arithmetic:
         limit = thread.limits.string_length
         #: ``+`` results longer than this are checked (a limit below STRING_CHECK counts)
         self._check_at = STRING_CHECK if limit is None else min(STRING_CHECK, limit)
+        #: ``+`` results longer than this are counted to memory (and checked, see above)
+        self._count_at = min(SMALL_STRING, self._check_at)
         #: most decimal digits a BigInteger product may have (None: no limit)
         self.max_digits = None if limit is None else min(limit, MAX_DIGITS)
 
@@ -591,8 +595,6 @@ class Arithmetic:
         n = len(s)
         self.thread.check_string(n)
         self.thread.charge(n >> 12)
-        if n >= STRING_ALLOC:
-            self.thread.alloc(n)
         return s
 
     def _check_big_product(self, bits: int) -> None:
@@ -623,14 +625,14 @@ class Arithmetic:
         elif ta is str:
             if tb is str:
                 r = a + b
-                if len(r) > self._check_at:
-                    self._check_string(r)
+                if len(r) > self._count_at:
+                    self._charge_concat(r)
                 return r
             if tb is int and self.strict:
                 # the common 'text' + n (strict: a String side concatenates, no coercion)
                 r = a + str(b)
-                if len(r) > self._check_at:
-                    self._check_string(r)
+                if len(r) > self._count_at:
+                    self._charge_concat(r)
                 return r
         elif ta is float:
             if tb is float or tb is int:
@@ -661,9 +663,22 @@ class Arithmetic:
         return self._concat_checked(self._concat_string(a) + self._concat_string(b))
 
     def _concat_checked(self, r: str) -> str:
-        if len(r) > self._check_at:
-            self._check_string(r)
+        if len(r) > self._count_at:
+            self._charge_concat(r)
         return r
+
+    def _charge_concat(self, r: str) -> None:
+        """Count a ``+`` result to the run's memory, as every value made is counted (a loop
+        keeping 200,000 strings of 4000 characters otherwise held 800 MB unseen); long
+        results also meet the length limit and charge their copying."""
+        n = len(r)
+        th = self.thread
+        th.memory += n
+        limit = th.limits.memory
+        if limit is not None and th.memory > limit:
+            th.alloc(0)
+        if n > self._check_at:
+            self._check_string(r)
 
     def _numeric_add(self, a: Any, b: Any) -> Any:
         x = _as_long_number(a) if a is not None else 0

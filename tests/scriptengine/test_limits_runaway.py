@@ -106,6 +106,20 @@ def test_templates_kept_hit_memory(engine: Engine) -> None:
     assert (err.limit, err.line) == ("memory", 3)
 
 
+def test_concatenations_kept_hit_memory(engine: Engine) -> None:
+    # `+` results are values made too: 4001-character strings kept in a list (each below
+    # the length check) once held 800 MB with an estimate of zero
+    source = "var s = 'x'.repeat(4000);\nvar keep = [...];\nwhile (true) { keep.add(s + '!') }"
+    err = stopped(engine, source, Limits(memory=16 * MiB, steps=None))
+    assert (err.limit, err.line) == ("memory", 3)
+
+
+def test_small_concatenations_do_not_count(engine: Engine) -> None:
+    thread = engine.thread(limits=Limits(steps=None))
+    engine.compile("var s = '';\nfor (var i : 1..10000) { s = 'n' + i }").run({}, thread=thread)
+    assert thread.memory < 64 * 1024
+
+
 def test_memory_estimate_counts_new_slots_of_a_growing_list_once(engine: Engine) -> None:
     # 2,000 addAll calls of 10 items to a list that ends with 20,000 items: the run made
     # 20,000 slots; charging the whole list on each call would count 20 million
