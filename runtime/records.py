@@ -67,7 +67,10 @@ class RecordHost(Protocol):
 
 
 def article(word: str) -> str:
-    """``an Integer``, ``a String``: the noun with its English article."""
+    """``an Integer``, ``a String``: the noun with its English article; ``null`` has none
+    (``not null``, never ``not a null``)."""
+    if word == "null":
+        return word
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 

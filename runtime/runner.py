@@ -10,6 +10,7 @@ keeps it, and writes the run's ScriptRun row (which survives a failed run).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import time
@@ -24,7 +25,7 @@ from mailstore.receive import store_received
 from mailstore.schema import EntitySchema
 from scriptengine import Engine, Limits, ScriptError, ScriptRuntimeError
 from scriptengine.errors import Diagnostic, EvalError
-from scriptengine.values import dumps_json, to_json, to_string
+from scriptengine.values import JArray, dumps_json, to_json, to_string
 
 from .bindings import handler_engine
 from .context import AppContext, context_for, open_context, throwaway_context
@@ -109,13 +110,23 @@ class RunReport:
         if self.error is not None:
             lines.append(self.error.render())
         else:
-            shown = "null" if self.result is None else to_string(self.result)
-            lines.append(f"result: {shown}")
+            lines.append(f"result: {result_text(self.result)}")
         lines.append(
             f"({self.steps} steps, compiled in {self.compile_ms:.1f} ms, "
             f"ran in {self.duration_ms:.1f} ms)"
         )
         return lines
+
+
+def result_text(value: Any) -> str:
+    """A run's result for a person: Java's ``toString`` (``null``, ``[1, 2]``, ``{a=1}``),
+    except an array, whose ``toString`` is an identity hash (``[Ljava.lang.Object;@1b6d``):
+    it shows its items as Java's ``Arrays.toString`` does (``[1, 2]``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, JArray):
+        return "[" + ", ".join(to_string(item) for item in value) + "]"
+    return to_string(value)
 
 
 def _fields_text(fields: Mapping[str, Any]) -> str:
@@ -193,6 +204,7 @@ def _run(
     engine: Engine,
 ) -> RunReport:
     report = RunReport()
+    began = m.utcnow()  # the ScriptRun's start: its row is written after the run
     started = time.perf_counter()
     try:
         script = engine.compile(source, filename=filename)
@@ -200,9 +212,12 @@ def _run(
         report.compile_ms = (time.perf_counter() - started) * 1000
         report.error = exc
         if commit:
-            _record(ctx, report, filename, source)
+            _record(ctx, report, filename, source, began=began)
         return report
     report.compile_ms = (time.perf_counter() - started) * 1000
+    # what `mailwright check` would warn about (an unknown field, a wrong argument count)
+    # comes first, then what the run itself warned about (ARCHITECTURE.md: "warnings")
+    static = [_warning_text(d) for d in script.check() if d.severity == "warning"]
     thread = engine.thread(limits=limits)
     session = RunSession(ctx.store, commit=commit, zone=ctx.zone, thread=thread)
     session.begin()
@@ -235,18 +250,24 @@ def _run(
         report.duration_ms = (time.perf_counter() - started) * 1000
         report.steps = thread.steps
         report.logs = list(thread.logs)
-        report.warnings = [_warning_text(w) for w in thread.warnings]
+        report.warnings = static + [_warning_text(w) for w in thread.warnings]
         report.freeze_result()
         if ok:
             report.created = session.created_json()
             report.changed = session.changed_json()
             report.queued = session.queued_json()
             if commit:
-                _record(ctx, report, filename, source, session)
+                if report.email_id is not None:
+                    # handled and kept, as ingestion marks it in the same transaction: a
+                    # RECEIVED e-mail would be handled again by the next `ingest`
+                    m.ReceivedEmail.update(
+                        state="PROCESSED", nextAttempt=None, lastError=None
+                    ).where(m.ReceivedEmail.id == report.email_id).execute()
+                _record(ctx, report, filename, source, session, began=began)
     finally:
         report.committed = session.end(ok)
     if commit and not ok:
-        _record(ctx, report, filename, source)  # after the rollback: it survives
+        _record(ctx, report, filename, source, began=began)  # after the rollback: it survives
     return report
 
 
@@ -282,6 +303,8 @@ def _record(
     filename: str,
     source: str,
     session: RunSession | None = None,
+    *,
+    began: dt.datetime | None = None,
 ) -> None:
     err = report.error
     if err is None:
@@ -304,6 +327,7 @@ def _record(
         changed=changed,
         logs=report.logs,
         committed=err is None,
+        started_at=began,
     )
     report.script_run_id = int(row.id)
 

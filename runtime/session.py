@@ -681,12 +681,18 @@ def write_script_run(
     changed: list[dict[str, Any]] | None = None,
     logs: list[str] | None = None,
     committed: bool = True,
+    started_at: dt.datetime | None = None,
 ) -> m.ScriptRun:
     """Insert the ScriptRun row of a run (in the caller's transaction, or its own).
 
     ``error`` is ``(message, line, column)``; ``result`` a JSON-ready value
     (``scriptengine.values.to_json``); ``email_id`` is dropped when that e-mail is no
-    longer stored (a failed run under ``--commit`` rolled it back)."""
+    longer stored (a failed run under ``--commit`` rolled it back). ``started_at``: when
+    the run started (naive UTC, the store's convention); by default now less
+    ``duration_ms``, since the row is written after the run (a failed run's after its
+    rollback)."""
+    if started_at is None:
+        started_at = m.utcnow() - dt.timedelta(milliseconds=duration_ms)
     with store.atomic():
         if (
             email_id is not None
@@ -697,6 +703,7 @@ def write_script_run(
             receivedEmail=email_id,
             scriptName=script_name,
             scriptSha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+            startedAt=started_at,
             durationMs=duration_ms,
             steps=steps,
             outcome=outcome,

@@ -2,9 +2,10 @@
 
 Writes ``mailwright.toml`` (SQLite database, blob folder, the schema, the handler, the
 secret key file), ``schema.toml`` (a copy of the default schema, to extend), the secret
-key file (mode 0600), ``handler.jexl`` (the original product's INVOICES example) and
-sample e-mails under ``samples/``; then creates and migrates the database. Afterwards
-``mailwright run handler.jexl --eml samples/invoice.eml --purpose INVOICES`` works there.
+key file (mode 0600), ``handler.jexl`` (the original product's INVOICES example), its
+handler tests (``handler.test.toml``) and sample e-mails under ``samples/``; then creates
+and migrates the database. Afterwards ``mailwright run handler.jexl --eml
+samples/invoice.eml --purpose INVOICES`` and ``mailwright test`` work there.
 Refuses to overwrite a ``mailwright.toml`` that exists.
 """
 
@@ -26,7 +27,8 @@ NAME = "init"
 HELP = "set up a working mailwright folder (config, database, key, example handler)"
 DESCRIPTION = (
     "Set up DIR: mailwright.toml, a migrated SQLite database, the default schema, a secret "
-    "key file, an example handler and sample e-mails. Then `mailwright run` works there."
+    "key file, an example handler with its tests and sample e-mails. Then `mailwright run` "
+    "and `mailwright test` work there."
 )
 
 #: the original product's INVOICES example, verbatim (also examples/invoices/handler.jexl)
@@ -75,6 +77,27 @@ _PDF_2 = "JVBERi0xLjQKJSBkb2RhY2kgbGlzdAoxIDAgb2JqPDw+PmVuZG9iagp0cmFpbGVyPDw+Pg
 _PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9\n"
     "awAAAABJRU5ErkJggg=="
+)
+
+#: a real detached S/MIME signature (PKCS #7, SHA-256, a self-signed certificate of
+#: jana@dodavatel.cz) over the signed part of INVOICE_SIGNED as sent, with CRLF line ends:
+#: `openssl smime -verify -noverify -in invoice-signed.eml` accepts it
+_SIGNATURE = (
+    "MIIDPgYJKoZIhvcNAQcCoIIDLzCCAysCAQExDzANBglghkgBZQMEAgEFADALBgkqhkiG9w0BBwGg\n"
+    "ggGeMIIBmjCCAUCgAwIBAgIUSZMFt8Ygv4ZD1WAcelB495oyCkkwCgYIKoZIzj0EAwIwPDEYMBYG\n"
+    "A1UEAwwPSmFuYSBOb3bDoWtvdsOhMSAwHgYJKoZIhvcNAQkBFhFqYW5hQGRvZGF2YXRlbC5jejAe\n"
+    "Fw0yNjAxMDEwMDAwMDBaFw0zNjAxMDEwMDAwMDBaMDwxGDAWBgNVBAMMD0phbmEgTm92w6Frb3bD\n"
+    "oTEgMB4GCSqGSIb3DQEJARYRamFuYUBkb2RhdmF0ZWwuY3owWTATBgcqhkjOPQIBBggqhkjOPQMB\n"
+    "BwNCAASZrZusyn4Q9vtGyejFg7DlIuIXO/zO8vdtcC+eueA2jcQXEfUhgSaGvtbnAG8VdVNpquu0\n"
+    "kTdCoS4l4RqufZ0zoyAwHjAcBgNVHREEFTATgRFqYW5hQGRvZGF2YXRlbC5jejAKBggqhkjOPQQD\n"
+    "AgNIADBFAiA2yMqaUPoxV3vx1RxD/txhBmTQidjnAE0FjtvQpRdV5wIhALC4NdV600RQxIc8/U2N\n"
+    "OalwsuKlZ7eIZg+Acd4srOhYMYIBZDCCAWACAQEwVDA8MRgwFgYDVQQDDA9KYW5hIE5vdsOha292\n"
+    "w6ExIDAeBgkqhkiG9w0BCQEWEWphbmFAZG9kYXZhdGVsLmN6AhRJkwW3xiC/hkPVYBx6UHj3mjIK\n"
+    "STANBglghkgBZQMEAgEFAKCBoTAYBgkqhkiG9w0BCQMxCwYJKoZIhvcNAQcBMBwGCSqGSIb3DQEJ\n"
+    "BTEPFw0yNjExMjcxMzQ1MThaMC8GCSqGSIb3DQEJBDEiBCDbEaCbKUROP88R+TJwcQhj8AYqALtS\n"
+    "eVvRBpkEgYiX1zA2BgkqhkiG9w0BCQ8xKTAnMAsGCWCGSAFlAwQBKjALBglghkgBZQMEARYwCwYJ\n"
+    "YIZIAWUDBAECMAoGCCqGSM49BAMCBEYwRAIgScvfDseYJ+gmLIdFEm4xKo0ppzK5Wz0WBAWl8SO4\n"
+    "L28CICBDhrUyOYSliSyR1S3RxpCIZAHN9vr1Qn7qAlAaKJ6r\n"
 )
 
 _HEAD = """From: =?utf-8?q?Jana_Nov=C3=A1kov=C3=A1?= <jana@dodavatel.cz>
@@ -144,7 +167,9 @@ INVOICE_SIGNED = (
     + "\n--sig\n"
     + 'Content-Type: application/pkcs7-signature; name="smime.p7s"\n'
     + 'Content-Disposition: attachment; filename="smime.p7s"\n'
-    + "Content-Transfer-Encoding: base64\n\nMIIBAGZha2Utc2lnbmF0dXJl\n\n--sig--\n"
+    + "Content-Transfer-Encoding: base64\n\n"
+    + _SIGNATURE
+    + "\n--sig--\n"
 )
 
 #: an English e-mail without attachments
@@ -159,6 +184,46 @@ Content-Type: text/plain; charset=us-ascii
 Hello, the invoice will follow tomorrow.
 
 John
+"""
+
+#: the handler's tests (``mailwright test`` in the folder), as examples/invoices has them
+HANDLER_TESTS = """# Tests of handler.jexl: run them with `mailwright test` (each is a dry run)
+script = "handler.jexl"
+purpose = "INVOICES"
+
+[[test]]
+name = "an invoice with two attachments makes one document"
+eml = "samples/invoice.eml"
+
+[test.expect]
+created_count = 3
+queued_count = 0
+
+[[test.expect.created]]
+type = "SubmittedDocument"
+count = 1
+[test.expect.created.fields]
+state = "NEW"
+attachmentNames = "faktura č. 1.pdf, dodací list.pdf"
+note = { matches = '^email přijatý od jana@dodavatel\\.cz \\(id \\d+ \\)$' }
+attachments = { length = 2 }
+
+[[test]]
+name = "the same invoice signed with S/MIME and an inline logo makes the same document"
+eml = "samples/invoice-signed.eml"
+[test.expect]
+created_count = 3
+
+[[test]]
+name = "an account of another purpose does nothing"
+purpose = "GENERAL"
+eml = "samples/invoice.eml"
+expect = { nothing = true }
+
+[[test]]
+name = "an e-mail without attachments gives null and nothing"
+eml = "samples/no-attachments.eml"
+expect = { nothing = true, result_text = "null" }
 """
 
 #: file name -> content of the sample e-mails (CRLF line ends, as on the wire)
@@ -198,6 +263,7 @@ def init_folder(folder: Path) -> list[str]:
     schema = resources.files("mailstore").joinpath("default_schema.toml").read_text("utf-8")
     write("schema.toml", schema)
     write("handler.jexl", HANDLER)
+    write("handler.test.toml", HANDLER_TESTS)
     for name, data in SAMPLES.items():
         write(f"samples/{name}", data)
     write("mailwright.toml", CONFIG)
@@ -214,6 +280,7 @@ def init_folder(folder: Path) -> list[str]:
     lines.append("try:")
     lines.append(f"  cd {folder}")
     lines.append("  mailwright run handler.jexl --eml samples/invoice.eml --purpose INVOICES")
+    lines.append("  mailwright test")
     return lines
 
 

@@ -22,6 +22,13 @@ DESCRIPTION = (
 )
 
 
+#: what --commit says without a configuration: the throwaway database is gone after the run
+THROWAWAY_COMMIT = (
+    "committed to a throwaway database, removed again: no mailwright.toml here, so nothing "
+    "is kept (give --config FILE, set MAILWRIGHT_CONFIG, or make one with `mailwright init DIR`)"
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("script", metavar="SCRIPT")
     parser.add_argument("--eml", metavar="FILE", help="the e-mail the script sees as entity")
@@ -67,16 +74,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
             )
         except ValueError as exc:  # an unknown account
             raise UsageError(str(exc)) from None
+        throwaway = ctx.is_throwaway
     if args.json:
         sys.stdout.write(report.to_json_text() + "\n")
+        if report.committed and throwaway:
+            sys.stderr.write(THROWAWAY_COMMIT + "\n")  # stdout stays one JSON object
     else:
         for line in report.render_text():
             console.print(line, markup=False)
         if report.error is None:
-            console.print(
-                "committed"
-                if report.committed
-                else "dry run: nothing was kept (--commit keeps it)",
-                markup=False,
-            )
+            if report.committed and throwaway:
+                shown = THROWAWAY_COMMIT
+            elif report.committed:
+                shown = "committed"
+            else:
+                shown = "dry run: nothing was kept (--commit keeps it)"
+            console.print(shown, markup=False)
     return 1 if report.error is not None else 0

@@ -505,3 +505,74 @@ def test_bodies_and_sent_email_link(ctx) -> None:
         eml=answer,
     )
     assert got == ["Dotaz", ["jana@dodavatel.cz"], "QUEUED", "asked", None]
+
+
+# --- the functions charge their work to the run's limits (audit of issue 4) ------------------
+
+
+def test_find_all_charges_a_step_per_record_and_counts_items(ctx) -> None:
+    from scriptengine import Limits
+
+    docs(ctx, *(["many"] * 10), "one")
+    many = ok(ctx, "findAll('SubmittedDocument', {'note': 'many'}).size()")
+    one = ok(ctx, "findAll('SubmittedDocument', {'note': 'one'}).size()")
+    assert (many.result, one.result) == (10, 1)
+    assert many.steps - one.steps == 9  # the same script, nine more rows read
+    report = run_file(
+        "t.jexl", "findAll('SubmittedDocument').size()", context=ctx, limits=Limits(items=5)
+    )
+    assert report.error is not None and report.error.to_json()["type"] == "limit"
+    # count() reads no rows: it is not limited by their number
+    assert (
+        run_file("t.jexl", "count('SubmittedDocument')", context=ctx, limits=Limits(items=5)).result
+        == 11
+    )
+
+
+def test_file_contents_count_against_the_string_limit(ctx) -> None:
+    from scriptengine import Limits
+
+    source = "entity.attachments[0].attachedFile.base64()"
+    assert ok(ctx, source, eml=INVOICE.read_bytes()).result.startswith("JVBER")  # %PDF
+    report = run_file(
+        "t.jexl", source, context=ctx, eml=INVOICE.read_bytes(), limits=Limits(string_length=20)
+    )
+    assert report.error is not None and report.error.to_json()["type"] == "limit"
+
+
+def test_join_and_send_mail_count_against_the_string_limit(ctx) -> None:
+    from scriptengine import Limits
+
+    tight = Limits(string_length=50)
+    long_join = "var l = [...]; for (var i : 1..20) l.add('abcdef'); join(l, ', ')"
+    assert run_file("t.jexl", long_join, context=ctx, limits=tight).error.to_json()["type"] == (
+        "limit"
+    )
+    # each String fits, the body and its HTML alternative together do not
+    fits = "var t = 'x'.repeat(30); sendMail('a@b.cz', 's', t, {'html': '<p>ok</p>'})"
+    assert run_file("t.jexl", fits, context=ctx, limits=tight).error is None
+    send = "var t = 'x'.repeat(30); sendMail('a@b.cz', 's', t, {'html': t})"
+    report = run_file("t.jexl", send, context=ctx, limits=tight)
+    assert report.error is not None and report.error.to_json()["type"] == "limit"
+    assert report.queued == [] and ctx.store.count("SentEmail") == 0
+
+
+def test_queries_filter_order_limit_and_count_in_sql(ctx, caplog) -> None:
+    # issue 4: findAll, count and friends run in SQL, never by loading every row
+    import logging
+
+    docs(ctx, "a", "b", "a")
+    caplog.set_level(logging.DEBUG, logger="peewee")
+    assert value(ctx, "count('SubmittedDocument', {'note': 'a'})") == 2
+    assert (
+        value(
+            ctx, "findAll('SubmittedDocument', {'note': 'a'}, {'orderBy': '-id', 'limit': 1})[0].id"
+        )
+        == 3
+    )
+    queries = [str(r.msg[0] if isinstance(r.msg, tuple) else r.msg) for r in caplog.records]
+    table = [q for q in queries if "submitted_document" in q and "INSERT" not in q]
+    assert any("COUNT(" in q.upper() and "WHERE" in q and '"note"' in q for q in table), table
+    assert any("WHERE" in q and "ORDER BY" in q and "DESC" in q and "LIMIT" in q for q in table), (
+        table
+    )

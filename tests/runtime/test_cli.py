@@ -176,3 +176,78 @@ def test_check_uses_the_configured_schema(tmp_path, capsys) -> None:
     # ... against the configured one it is a known type with a known field
     assert main(["check", script, "--strict", "--config", str(config)]) == 0
     assert "no problems found" in capsys.readouterr().out
+
+
+def test_check_knows_the_schema_and_the_functions(tmp_path, capsys) -> None:
+    # issue 4: unknown entity types in createNew, unknown fields of records and of entity,
+    # unknown functions and wrong argument counts, each with the closest name
+    script = write(
+        tmp_path,
+        "h.jexl",
+        "var d = createNew('SubmitedDocument');\n"
+        "var sd = createNew('SubmittedDocument');\n"
+        "sd.notee = entity.mailFrm;\n"
+        "joim([entity.attachments.sise()], ', ');\n"
+        "findState('SubmittedDocument');\n"
+        "sd.state = findState('SubmittedDocument', 'NEW', 1);\n"
+        "entity.mailAccount.purpos;\n",
+    )
+    assert main(["check", script]) == 0
+    out = capsys.readouterr().out
+    headlines = [line for line in out.splitlines() if line.startswith(script)]
+    assert headlines == [
+        f"{script}:1:19: warning: unknown type 'SubmitedDocument'"
+        " (did you mean 'SubmittedDocument'?)",
+        f"{script}:3:1: warning: unknown property 'notee' of SubmittedDocument"
+        " (did you mean 'note'?)",
+        f"{script}:3:12: warning: unknown property 'mailFrm' of ReceivedEmail"
+        " (did you mean 'mailFrom'?)",
+        f"{script}:4:1: warning: unknown function 'joim' (did you mean 'join'?)",
+        f"{script}:4:7: warning: unknown method 'sise' of List (did you mean 'size'?)",
+        f"{script}:5:1: warning: 'findState' takes 2 arguments, got 1",
+        f"{script}:6:12: warning: 'findState' takes 2 arguments, got 3",
+        f"{script}:7:1: warning: unknown property 'purpos' of MailAccount"
+        " (did you mean 'purpose'?)",
+    ]
+    assert out.rstrip().endswith("0 errors, 8 warnings")
+    assert main(["check", script, "--strict"]) == 1
+
+
+def test_run_shows_an_array_s_items_for_a_person(tmp_path, capsys) -> None:
+    # Java's toString of an array is an identity hash ([Ljava.lang.Object;@1b6d): useless here
+    script = write(tmp_path, "arr.jexl", "var s = 'a';\n[s.foo(), 'x,y'.split(','), 2]")
+    assert main(["run", script]) == 0
+    out = capsys.readouterr().out
+    assert "result: [null, [Ljava.lang.String;@" in out  # an array inside: as Arrays.toString
+    status, report = run_json(capsys, script)
+    assert report["result"] == [None, ["x", "y"], 2]
+
+
+def test_run_reports_safe_mode_nulls_as_warnings(tmp_path, capsys) -> None:
+    # digest section 0 item 5: a silent null under safe mode leaves a warning with its place
+    script = write(tmp_path, "w.jexl", "var s = 'Faktura';\nvar u = s.toUppercase();\nu")
+    status, report = run_json(capsys, script)
+    assert (status, report["result"]) == (0, None)
+    assert report["warnings"], "the null must not be silent"
+    for warning in report["warnings"]:  # the run's own, and check's warning about the line
+        assert warning.startswith(f"{script}:2:9: unknown method 'toUppercase' of String")
+    assert any("null under safe mode" in w for w in report["warnings"])
+    assert main(["run", script]) == 0
+    assert f"warning: {script}:2:" in capsys.readouterr().out
+
+
+def test_check_reports_every_file_and_a_missing_one_is_usage(tmp_path, capsys) -> None:
+    good = write(tmp_path, "good.jexl", "1 + 1\n")
+    bad = write(tmp_path, "bad.jexl", "var = 1;\n")
+    warn = write(tmp_path, "warn.jexl", "nope + 1\n")
+    assert main(["check", good, bad, warn]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:1:" in out and f"{warn}:1:1: warning:" in out
+    assert out.rstrip().endswith("1 error, 1 warning")
+    assert main(["check", good, str(tmp_path / "missing.jexl")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_check_without_a_script_is_usage(capsys) -> None:
+    assert main(["check"]) == 2
+    assert "required: SCRIPT" in capsys.readouterr().err

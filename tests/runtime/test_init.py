@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -30,7 +31,14 @@ def setup(tmp_path: Path, capsys, monkeypatch) -> Path:
 
 
 def test_init_writes_a_complete_setup(setup: Path) -> None:
-    for name in ("mailwright.toml", "schema.toml", "handler.jexl", "secret.key", "mailwright.db"):
+    for name in (
+        "mailwright.toml",
+        "schema.toml",
+        "handler.jexl",
+        "handler.test.toml",
+        "secret.key",
+        "mailwright.db",
+    ):
         assert (setup / name).is_file(), name
     assert (setup / "handler.jexl").read_text(encoding="utf-8") == HANDLER
     assert sorted(p.name for p in (setup / "samples").iterdir()) == sorted(SAMPLES)
@@ -121,3 +129,53 @@ def test_key_file_is_made_even_with_the_key_in_the_environment(
     monkeypatch.setenv("MAILWRIGHT_SECRET_KEY", generate_key())
     assert main(["init", str(tmp_path / "env")]) == 0
     assert stat.S_IMODE((tmp_path / "env" / "secret.key").stat().st_mode) == 0o600
+
+
+def test_the_handler_tests_pass_in_the_folder(setup: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(setup)
+    assert main(["test"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("4 passed, 0 failed")
+    # ... and they test the handler: a broken one fails them
+    (setup / "handler.jexl").write_text(
+        HANDLER.replace("join(attNames, ', ')", "join(attNames, '; ')"), encoding="utf-8"
+    )
+    assert main(["test"]) == 1
+    assert "attachmentNames" in capsys.readouterr().out
+
+
+def test_the_handler_tests_match_the_examples() -> None:
+    from runtime.commands.init import HANDLER_TESTS
+
+    shipped = (ROOT / "examples" / "invoices" / "handler.test.toml").read_text(encoding="utf-8")
+    for line in HANDLER_TESTS.splitlines():
+        if line.startswith(("name = ", "note = ", "attachmentNames = ")):
+            assert line in shipped, line
+
+
+def test_the_signed_sample_carries_a_real_s_mime_signature(tmp_path: Path) -> None:
+    # the acceptance case's "same e-mail signed with S/MIME": a signature that verifies
+    # over the signed part as sent (the certificate is self-signed, hence -noverify)
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    path = tmp_path / "signed.eml"
+    path.write_bytes(SAMPLES["invoice-signed.eml"])
+    done = subprocess.run(
+        [openssl, "smime", "-verify", "-noverify", "-in", str(path), "-out", os.devnull],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    tampered = SAMPLES["invoice-signed.eml"].replace(b"dodac\xc3\xad list", b"dodaci list", 1)
+    assert tampered != SAMPLES["invoice-signed.eml"]
+    path.write_bytes(tampered)
+    done = subprocess.run(
+        [openssl, "smime", "-verify", "-noverify", "-in", str(path), "-out", os.devnull],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0

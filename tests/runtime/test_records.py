@@ -345,3 +345,13 @@ def test_zone_of_the_config_shapes_datetimes(ctx) -> None:
     r = ok(ctx, "entity.sentDate.getHour()", eml=INVOICE_EML.read_bytes())
     # Date: Tue, 03 Mar 2026 09:15:00 +0100 -> 08:15 in UTC (the config's zone)
     assert r.result == 8
+
+
+def test_null_where_a_record_belongs_is_named_plainly(ctx) -> None:
+    # Java says "null", not "a null" (STYLE.md: errors in the language's terms)
+    msg = fails(ctx, "var i = createNew('Invoice'); i.lines.add(null); persist(i)")
+    assert msg.startswith("lines of Invoice holds InvoiceLine records, not null")
+    assert fails(ctx, "find('Invoice', null)").startswith(
+        "find expects an id (a whole number), not null"
+    )
+    assert "not an Integer" in fails(ctx, "remove(5)")

@@ -4,6 +4,7 @@ and commits, the ScriptRun row, accounts and purposes, configuration."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -375,3 +376,181 @@ def test_check_knows_a_custom_schema() -> None:
     assert [d.hint for d in outcome.warnings] == ["did you mean 'number'?"]
     default = check_files({"o.jexl": "createNew('Order')"})
     assert [d.message for d in default.warnings] == ["unknown type 'Order'"]
+
+
+# --- warnings and the ScriptRun's start (audit of issue 4) -----------------------------------
+
+
+def test_run_reports_what_check_warns_about(capsys, tmp_path) -> None:
+    # ARCHITECTURE.md: run --json's "warnings" are "file:line:col: ..." lines; a mistyped
+    # field in a branch that did not run must still be reported
+    script = write(
+        tmp_path,
+        "w.jexl",
+        "var n = entity.attachments.size();\nif (n < 0) { entity.subjct }\nfindStat('x');\nn",
+    )
+    status, report = run_json(capsys, script, "--eml", str(INVOICES / "invoice.eml"))
+    assert status == 1  # findStat is unknown when it runs
+    assert report["warnings"] == [
+        f"{script}:2:14: unknown property 'subjct' of ReceivedEmail (did you mean 'subject'?)",
+        f"{script}:3:1: unknown function 'findStat' (did you mean 'findState'?)",
+    ]
+    status = main(["run", write(tmp_path, "ok.jexl", "if (false) { log(entity.subjct) }; 1")])
+    out = capsys.readouterr().out
+    assert status == 0 and "warning: " in out and "did you mean 'subject'?" in out
+
+
+def test_clean_run_has_no_warnings(capsys) -> None:
+    status, report = run_json(
+        capsys,
+        str(INVOICES / "handler.jexl"),
+        "--eml",
+        str(INVOICES / "invoice.eml"),
+        "--purpose",
+        "INVOICES",
+    )
+    assert status == 0 and report["warnings"] == []
+
+
+def test_script_run_row_starts_when_the_run_started(ctx) -> None:
+    import datetime as dt
+
+    from scriptengine import Limits
+
+    source = "var n = 0; while (n < 100000) { n = n + 1 }; n / 0"
+    report = run_file("s.jexl", source, context=ctx, commit=True, limits=Limits(steps=10**7))
+    after = m.utcnow()
+    assert report.error is not None
+    run = ctx.store.records("ScriptRun")[0]
+    # written after the rollback, yet it records the start: start + duration is not later
+    # than the moment the call returned
+    assert run.startedAt + dt.timedelta(milliseconds=run.durationMs) <= after
+
+
+def test_acceptance_json_is_exactly_the_architectures_shape(capsys) -> None:
+    # the whole object of ARCHITECTURE.md ("run --json") for the acceptance case, keys in
+    # its order; only the timings and the files' digests are left to the run
+    status, report = run_json(
+        capsys,
+        str(INVOICES / "handler.jexl"),
+        "--eml",
+        str(INVOICES / "invoice.eml"),
+        "--purpose",
+        "INVOICES",
+    )
+    assert status == 0
+    timings = {k: report.pop(k) for k in ("steps", "compile_ms", "duration_ms")}
+    assert all(isinstance(v, int | float) and v >= 0 for v in timings.values())
+    assert isinstance(timings["steps"], int) and timings["steps"] > 0
+    files = [c["fields"]["attachedFile"] for c in report["created"][1:]]
+    for f in files:
+        assert re.fullmatch(r"[0-9a-f]{64}", f.pop("sha256"))
+
+    def ref(type_name: str, record_id: int) -> dict[str, object]:
+        return {"type": type_name, "id": record_id}
+
+    assert report == {
+        "result": ref("SubmittedDocument", 1),  # persist(sd) returns the record
+        "logs": [],
+        "warnings": [],
+        "created": [
+            {
+                "type": "SubmittedDocument",
+                "id": 1,
+                "fields": {
+                    "state": {"type": "State", "code": "NEW", "id": 1},
+                    "note": "email přijatý od jana@dodavatel.cz (id 1 )",
+                    "attachmentNames": "faktura č. 1.pdf, dodací list.pdf",
+                    "attachments": [
+                        ref("SubmittedDocumentAttachment", 1),
+                        ref("SubmittedDocumentAttachment", 2),
+                    ],
+                },
+            },
+            {
+                "type": "SubmittedDocumentAttachment",
+                "id": 1,
+                "fields": {
+                    "document": ref("SubmittedDocument", 1),
+                    "attachedFile": {
+                        "name": "faktura č. 1.pdf",
+                        "contentType": "application/pdf",
+                        "size": 60,
+                    },
+                },
+            },
+            {
+                "type": "SubmittedDocumentAttachment",
+                "id": 2,
+                "fields": {
+                    "document": ref("SubmittedDocument", 1),
+                    "attachedFile": {
+                        "name": "dodací list.pdf",
+                        "contentType": "application/pdf",
+                        "size": 59,
+                    },
+                },
+            },
+        ],
+        "changed": [],
+        "queued": [],
+        "error": None,
+    }
+    assert list(report) == ["result", "logs", "warnings", "created", "changed", "queued", "error"]
+
+
+def test_run_json_is_utf8_with_non_ascii_unescaped(capsys) -> None:
+    status = main(
+        [
+            "run",
+            str(INVOICES / "handler.jexl"),
+            "--eml",
+            str(INVOICES / "invoice.eml"),
+            "--purpose",
+            "INVOICES",
+            "--json",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    assert out.count("\n") == 1  # one object, one line
+    assert "přijatý" in out and "\\u" not in out
+
+
+def test_a_committed_run_marks_its_email_processed(ctx) -> None:
+    # as ingestion does in the handler's transaction; a RECEIVED e-mail would be handled
+    # again by the next `mailwright ingest`
+    raw = (INVOICES / "invoice.eml").read_bytes()
+    failed = run_file("f.jexl", "entity.nosuch", eml=raw, context=ctx, commit=True)
+    assert failed.error is not None and ctx.store.count("ReceivedEmail") == 0
+    kept = run_file("h.jexl", HANDLER, eml=raw, purpose="INVOICES", context=ctx, commit=True)
+    assert kept.error is None
+    assert ctx.store.get("ReceivedEmail", kept.email_id).state == "PROCESSED"
+    assert ctx.store.count("ReceivedEmail", state="RECEIVED") == 0
+
+
+def test_commit_without_a_config_says_nothing_is_kept(capsys, tmp_path, monkeypatch) -> None:
+    # "committed" would be a lie: the throwaway database is removed after the run
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MAILWRIGHT_CONFIG", raising=False)
+    script = write(tmp_path, "c.jexl", "var d = createNew('SubmittedDocument'); persist(d); d.id")
+    assert main(["run", script, "--commit"]) == 0
+    out = capsys.readouterr().out
+    assert "committed to a throwaway database, removed again" in out
+    assert "mailwright init DIR" in out and "\ncommitted\n" not in out
+    status = main(["run", script, "--commit", "--json"])
+    captured = capsys.readouterr()
+    assert status == 0 and json.loads(captured.out)["result"] == 1  # stdout: the JSON only
+    assert "throwaway database" in captured.err
+    # a failed run commits nothing: no note
+    assert main(["run", write(tmp_path, "f.jexl", "1 / 0"), "--commit", "--json"]) == 1
+    assert "throwaway" not in capsys.readouterr().err
+
+
+def test_commit_with_a_config_says_committed(capsys, tmp_path) -> None:
+    folder = tmp_path / "setup"
+    init_folder(folder)
+    script = write(folder, "c.jexl", "var d = createNew('SubmittedDocument'); persist(d); d.id")
+    assert main(["run", script, "--commit", "--config", str(folder / "mailwright.toml")]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("\ncommitted") and "throwaway" not in out
