@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from . import __version__
-from .commands import command_modules
+from .commands import command_module, command_modules
 from .commands._common import UsageError
 
 EXIT_OK = 0
@@ -22,11 +22,35 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command of ``runtime.commands``."""
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not an option or the value
+    of ``--config``), or None."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--config":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: with only the command ``argv`` names, when it names one (a
+    single module to import), else with every command of ``runtime.commands``."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", help="the mailwright.toml to use")
     common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    # the same options after the command; SUPPRESS keeps them from resetting what was
+    # given before it (`mailwright --config F run ...` and `mailwright run --config F ...`)
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument(
+        "--config", metavar="FILE", default=argparse.SUPPRESS, help="the mailwright.toml to use"
+    )
+    after.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
+    )
     parser = argparse.ArgumentParser(
         prog="mailwright",
         description="Turn incoming e-mail into business records with handler scripts.",
@@ -34,10 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mailwright {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in command_modules():
+    named = _command_in(argv) if argv is not None else None
+    only = command_module(named) if named is not None else None
+    for module in [only] if only is not None else command_modules():
         cmd = sub.add_parser(
             module.NAME,
-            parents=[common],
+            parents=[after],
             help=module.HELP,
             description=getattr(module, "DESCRIPTION", module.HELP),
         )
@@ -48,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mailwright`` console script; returns the exit status."""
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 for --help/--version
         return int(exc.code or 0)
     if args.command is None:

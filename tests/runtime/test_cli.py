@@ -251,3 +251,32 @@ def test_check_reports_every_file_and_a_missing_one_is_usage(tmp_path, capsys) -
 def test_check_without_a_script_is_usage(capsys) -> None:
     assert main(["check"]) == 2
     assert "required: SCRIPT" in capsys.readouterr().err
+
+
+def test_config_may_come_before_or_after_the_command(tmp_path, capsys) -> None:
+    (tmp_path / "schema.toml").write_text(
+        '[types.Order]\nstates = ["OPEN"]\n\n[types.Order.fields]\nnumber = "string"\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "mailwright.toml"
+    config.write_text('[storage]\nschema = "schema.toml"\n', encoding="utf-8")
+    script = write(tmp_path, "order.jexl", "var o = createNew('Order');\no.number = 'A-1';\n")
+    assert main(["--config", str(config), "check", script, "--strict"]) == 0
+    assert main(["check", script, "--strict", "--config", str(config)]) == 0
+    assert main(["check", script, "--strict"]) == 1  # no config: the default schema
+    capsys.readouterr()
+
+
+def test_only_the_named_command_is_imported() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, runtime.cli as c; c.build_parser(['check', 'x.jexl']); "
+            "print('runtime.commands.repl' in sys.modules, 'runtime.commands.check' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.stdout.split() == ["False", "True"], done.stderr
