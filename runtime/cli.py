@@ -15,7 +15,7 @@ from rich.console import Console
 
 from . import __version__
 from .commands import command_module, command_modules
-from .commands._common import UsageError
+from .commands._common import UsageError, add_common_options
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -40,17 +40,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser: with only the command ``argv`` names, when it names one (a
     single module to import), else with every command of ``runtime.commands``."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", help="the mailwright.toml to use")
-    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    # the same options after the command; SUPPRESS keeps them from resetting what was
-    # given before it (`mailwright --config F run ...` and `mailwright run --config F ...`)
+    add_common_options(common, after_command=False)
     after = argparse.ArgumentParser(add_help=False)
-    after.add_argument(
-        "--config", metavar="FILE", default=argparse.SUPPRESS, help="the mailwright.toml to use"
-    )
-    after.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
-    )
+    add_common_options(after, after_command=True)
     parser = argparse.ArgumentParser(
         prog="mailwright",
         description="Turn incoming e-mail into business records with handler scripts.",

@@ -381,14 +381,7 @@ class Resolver:
         self.expr(s.subject)
         self.f.switches += 1
         self.f.blocks.append({})
-        for case in s.cases:
-            for label in case.labels:
-                self.expr(label)
-            if isinstance(case.body, tuple):
-                for st in case.body:
-                    self.stmt(st)
-            else:
-                self.expr(case.body)
+        self._cases(s.cases)
         self.f.blocks.pop()
         self.f.switches -= 1
 
@@ -677,7 +670,11 @@ class Resolver:
 
     def e_SwitchExpression(self, e: n.SwitchExpression, optional: bool) -> None:
         self.expr(e.subject)
-        for case in e.cases:
+        self._cases(e.cases)
+
+    def _cases(self, cases: tuple[n.SwitchCase, ...]) -> None:
+        """The labels and bodies of a switch's cases (statement or expression bodies)."""
+        for case in cases:
             for label in case.labels:
                 self.expr(label)
             if isinstance(case.body, tuple):

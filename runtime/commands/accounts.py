@@ -23,7 +23,7 @@ from ..settings import (
     remove_account,
     set_account_enabled,
 )
-from ._common import UsageError
+from ._common import UsageError, add_action
 
 NAME = "accounts"
 HELP = "mail accounts: add, list, show, enable, disable, remove, test"
@@ -34,21 +34,9 @@ DESCRIPTION = (
 )
 
 
-def _action(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
-    # --config and --debug after the action's words too; SUPPRESS keeps an earlier value
-    parser.add_argument(
-        "--config", metavar="FILE", default=argparse.SUPPRESS, help="the mailwright.toml to use"
-    )
-    parser.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
-    )
-    return parser
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="accounts_command", metavar="ACTION")
-    add = _action(sub, "add", "add a mail account")
+    add = add_action(sub, "add", "add a mail account")
     add.add_argument("name", metavar="NAME")
     add.add_argument("--purpose", required=True, help="INVOICES, ROBOT, GENERAL or your own")
     add.add_argument("--address", help="the mailbox's address (default: the login name)")
@@ -74,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     when.add_argument("--from-now", action="store_true", help="ignore what is there now")
     add.add_argument("--allow-insecure", action="store_true", help="permit --security none")
     add.add_argument("--ca-file", metavar="FILE", help="the CA of a server's certificate")
-    _action(sub, "list", "list the accounts")
+    add_action(sub, "list", "list the accounts")
     for action, text in (
         ("show", "show an account's settings"),
         ("enable", "enable an account"),
@@ -82,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ("remove", "remove an account that has no stored e-mails"),
         ("test", "log in and select the folder, or open the local source"),
     ):
-        _action(sub, action, text).add_argument("name", metavar="NAME")
+        add_action(sub, action, text).add_argument("name", metavar="NAME")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

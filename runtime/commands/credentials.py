@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -28,7 +27,7 @@ from ..settings import (
     login_delegated,
     remove_credential,
 )
-from ._common import UsageError
+from ._common import UsageError, add_action
 
 NAME = "credentials"
 HELP = "logins for mail accounts: add, list, remove, login"
@@ -48,20 +47,9 @@ KINDS = {
 }
 
 
-def _action(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument(
-        "--config", metavar="FILE", default=argparse.SUPPRESS, help="the mailwright.toml to use"
-    )
-    parser.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
-    )
-    return parser
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="credentials_command", metavar="ACTION")
-    add = _action(sub, "add", "add a credential")
+    add = add_action(sub, "add", "add a credential")
     add.add_argument("name", metavar="NAME")
     add.add_argument("--type", required=True, choices=list(KINDS), dest="kind")
     add.add_argument("--user", help="the login name (password credentials)")
@@ -74,9 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--client-id", help="the application's client id (OAuth2)")
     add.add_argument("--authority", metavar="URL", help="default: Microsoft's")
     add.add_argument("--ca-file", metavar="FILE", help="the CA of the authority's certificate")
-    _action(sub, "list", "list the credentials (never their secrets)")
-    _action(sub, "remove", "remove a credential no account uses").add_argument("name")
-    _action(sub, "login", "log in an oauth2-delegated credential").add_argument("name")
+    add_action(sub, "list", "list the credentials (never their secrets)")
+    add_action(sub, "remove", "remove a credential no account uses").add_argument("name")
+    add_action(sub, "login", "log in an oauth2-delegated credential").add_argument("name")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

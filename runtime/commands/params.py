@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from ..context import open_context
 from ..settings import SettingsError, get_param, list_params, set_param, unset_param
-from ._common import UsageError
+from ._common import UsageError, add_action
 
 NAME = "params"
 HELP = "global parameters: set, get, unset, list"
@@ -21,25 +20,14 @@ DESCRIPTION = (
 )
 
 
-def _action(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument(
-        "--config", metavar="FILE", default=argparse.SUPPRESS, help="the mailwright.toml to use"
-    )
-    parser.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
-    )
-    return parser
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="params_command", metavar="ACTION")
-    setter = _action(sub, "set", "set a parameter")
+    setter = add_action(sub, "set", "set a parameter")
     setter.add_argument("name", metavar="NAME")
     setter.add_argument("value", metavar="VALUE")
-    _action(sub, "get", "print a parameter's value").add_argument("name", metavar="NAME")
-    _action(sub, "unset", "remove a parameter").add_argument("name", metavar="NAME")
-    _action(sub, "list", "list the parameters")
+    add_action(sub, "get", "print a parameter's value").add_argument("name", metavar="NAME")
+    add_action(sub, "unset", "remove a parameter").add_argument("name", metavar="NAME")
+    add_action(sub, "list", "list the parameters")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
