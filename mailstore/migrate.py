@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: the version of the built-in schema this code expects
-BUILTIN_VERSION = 2
+BUILTIN_VERSION = 3
 
 
 def _step_2(db: peewee.Database, migrator: SchemaMigrator) -> None:
@@ -61,9 +61,17 @@ def _step_2(db: peewee.Database, migrator: SchemaMigrator) -> None:
     migrator.add_column("mail_account", "ca_file", peewee.TextField(null=True)).run()
 
 
+def _step_3(db: peewee.Database, migrator: SchemaMigrator) -> None:
+    # health signals (issues 5 and 7): when an account last ran and last succeeded
+    migrator.add_column("mail_account", "last_run_at", peewee.DateTimeField(null=True)).run()
+    migrator.add_column("mail_account", "last_success_at", peewee.DateTimeField(null=True)).run()
+    migrator.add_column("mail_account", "last_error", peewee.TextField(null=True)).run()
+
+
 #: (version, description, step) for databases older than BUILTIN_VERSION
 _STEPS: list[tuple[int, str, Callable[[peewee.Database, SchemaMigrator], None]]] = [
     (2, "credential.authority, credential.ca_file, mail_account.ca_file", _step_2),
+    (3, "mail_account.last_run_at, last_success_at, last_error", _step_3),
 ]
 
 

@@ -239,6 +239,12 @@ class MailAccount(BaseModel):
     quietPeriodHours = IntegerField(null=True)
     enabled = BooleanField(default=True)
     created = DateTimeField(default=utcnow)
+    #: when an ingestion run last worked on this account (UTC), whatever its outcome
+    lastRunAt = DateTimeField(null=True)
+    #: when a run last connected, fetched and handled everything it found without error
+    lastSuccessAt = DateTimeField(null=True)
+    #: the last run's problem (connection, login, handler, ...), null after a success
+    lastError = TextField(null=True)
 
     class Meta:
         constraints = [

@@ -410,7 +410,7 @@ def test_built_in_steps_bring_an_older_database_up_to_date(
 def test_a_version_1_database_gets_the_real_steps_without_losing_rows(
     db: peewee.Database,
 ) -> None:
-    # A database made by the first release: today's tables minus what step 2 added.
+    # A database made by the first release: today's tables minus what steps 2 and 3 added.
     migrate(db)
     with db.bind_ctx(m.BUILTIN_MODELS, bind_refs=False, bind_backrefs=False):
         m.MailAccount.create(name="inbox", address="inbox@example.cz", sourceKind="imap")
@@ -418,6 +418,9 @@ def test_a_version_1_database_gets_the_real_steps_without_losing_rows(
         ("credential", "authority"),
         ("credential", "ca_file"),
         ("mail_account", "ca_file"),
+        ("mail_account", "last_run_at"),
+        ("mail_account", "last_success_at"),
+        ("mail_account", "last_error"),
     ):
         db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
     db.execute_sql("UPDATE schema_version SET version = 1")  # a fresh database has one row
@@ -428,8 +431,11 @@ def test_a_version_1_database_gets_the_real_steps_without_losing_rows(
     report = migrate(db)
 
     assert report.changes[0].startswith("built-in schema version 2: ")
+    assert report.changes[1].startswith("built-in schema version 3: ")
     assert {"authority", "ca_file"} <= {c.name for c in db.get_columns("credential")}
-    assert "ca_file" in {c.name for c in db.get_columns("mail_account")}
+    assert {"ca_file", "last_run_at", "last_success_at", "last_error"} <= {
+        c.name for c in db.get_columns("mail_account")
+    }
     assert builtin_version(db) == BUILTIN_VERSION
     with db.bind_ctx(m.BUILTIN_MODELS, bind_refs=False, bind_backrefs=False):
         [account] = m.MailAccount.select()
