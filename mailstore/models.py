@@ -40,6 +40,7 @@ __all__ = [
     "Credential",
     "EntityField",
     "GlobalParameter",
+    "InternalSecret",
     "JSONTextField",
     "MailCharField",
     "MailTextField",
@@ -434,6 +435,18 @@ class GlobalParameter(BaseModel):
     description = TextField(null=True)
 
 
+class InternalSecret(BaseModel):
+    """A key mailwright keeps for itself (the reply-token HMAC key), never shown to scripts.
+
+    ``value`` is a Fernet token of the installation's secret key: ``secrets rotate``
+    re-encrypts it, so the key itself, and every token made with it, stays valid.
+    """
+
+    name = CharField(max_length=200, unique=True)
+    value = TextField()
+    created = DateTimeField(default=utcnow)
+
+
 class ScriptRun(BaseModel):
     """One run of a handler script: what it ran on, how long, what it did, how it ended."""
 
@@ -533,6 +546,7 @@ BUILTIN_MODELS: tuple[type[BaseModel], ...] = (
     ReceivedEmailAttachment,
     State,
     GlobalParameter,
+    InternalSecret,
     ScriptRun,
     Lease,
 )
