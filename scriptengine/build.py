@@ -10,6 +10,7 @@ a value are left to the resolver, so ``check`` reports them together with every 
 from __future__ import annotations
 
 import math
+import re
 import struct
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -45,6 +46,14 @@ _OPERATORS = {
     "W_AND": "&&",
     "W_OR": "||",
 }
+
+_Pos = nodes.Pos
+
+#: Rules whose node's ``pos`` is the rule's whole span (``self.pos(tree)``): an operand's
+#: span is then its node's, not worth a second walk (a parenthesized operand is not one).
+_SPAN_IS_POS = frozenset(
+    {"identifier", "number", "string", "boolean", "null", "member", "call", "array_access"}
+)
 
 _LOOPS = frozenset({"foreach_statement", "for_statement", "while_statement", "do_while_statement"})
 
@@ -167,6 +176,7 @@ class _Builder:
         self.text = text
         self.line_offset = line_offset
         self.column_offset = column_offset
+        self.shifted = bool(line_offset or column_offset)  # positions need the offsets
         self.loops = 0
         self.pragmas: list[nodes.Pragma] = []
 
@@ -174,20 +184,43 @@ class _Builder:
 
     def pos(self, tree: Tree[Token]) -> nodes.Pos:
         """The span of a subtree, from its first token to its last (Lark's
-        propagate_positions costs a third of the parse time, so it is off)."""
-        first = _first_token(tree)
-        if first is None:
-            return nodes.NOPOS
-        last = _last_token(tree)
-        if last is None:
-            return nodes.NOPOS
-        if self.line_offset or self.column_offset:
+        propagate_positions costs a third of the parse time, so it is off). Asked for nearly
+        every node: the usual walks (down first and last children to a token) are inlined;
+        a None or empty child on the way falls back to the full search."""
+        node: Any = tree
+        while True:
+            children = node.children
+            if not children:
+                return nodes.NOPOS
+            child = children[0]
+            if isinstance(child, Token):
+                first = child
+                break
+            if child is None or not child.children:
+                found = _first_token_search(tree)
+                if found is None:
+                    return nodes.NOPOS
+                first = found
+                break
+            node = child
+        node = tree
+        while True:
+            child = node.children[-1]
+            if isinstance(child, Token):
+                last = child
+                break
+            if child is None or not child.children:
+                found = _last_token_search(tree)
+                if found is None:
+                    return nodes.NOPOS
+                last = found
+                break
+            node = child
+        if self.shifted:
             return self._pos(
                 first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0
             )
-        return nodes.Pos(
-            first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0
-        )
+        return _Pos(first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0)
 
     def tpos(self, token: Token) -> nodes.Pos:
         return self._pos(
@@ -605,8 +638,11 @@ class _Builder:
         return operands[0][0]
 
     def _operand(self, item: Tree[Token] | Token) -> tuple[nodes.Expr, nodes.Pos]:
+        """An operand and its span in the source (with its parentheses, if any)."""
         node = self.expr(item)
-        return node, (self.pos(item) if isinstance(item, Tree) else node.pos)
+        if isinstance(item, Token) or item.data in _SPAN_IS_POS:
+            return node, node.pos
+        return node, self.pos(item)
 
     def _reduce(self, operands: list[tuple[nodes.Expr, nodes.Pos]], op: Token) -> None:
         right, right_pos = operands.pop()
@@ -997,6 +1033,8 @@ def _template_pieces(raw: str) -> list[str | tuple[str, int]]:
     ``${e}``/``#{e}`` as ``(e, index of e in raw)``; an unterminated ``${`` as
     ``("", -(index of '$') - 1)``. ``\\$`` and ``\\#`` escape the markers; quoted strings
     and nested braces inside an expression do not end it."""
+    if "\\" not in raw:
+        return _plain_template_pieces(raw)
     chars = _unescape_with_offsets(raw)
     pieces: list[str | tuple[str, int]] = []
     text: list[str] = []
@@ -1040,6 +1078,44 @@ def _template_pieces(raw: str) -> list[str | tuple[str, int]]:
         i += 1
     pieces.append("".join(text))
     return pieces
+
+
+_MARKER = re.compile(r"[$#]\{")
+
+
+def _plain_template_pieces(raw: str) -> list[str | tuple[str, int]]:
+    """``_template_pieces`` of a template without backslashes (the usual case): the same
+    pieces, found with ``str`` methods instead of a loop over (character, index) pairs."""
+    pieces: list[str | tuple[str, int]] = []
+    size = len(raw)
+    i = 0
+    while True:
+        marker = _MARKER.search(raw, i)
+        if marker is None:
+            pieces.append(raw[i:])
+            return pieces
+        at = marker.start()
+        pieces.append(raw[i:at])
+        start = at + 2
+        depth = 0
+        j = start
+        while j < size:
+            d = raw[j]
+            if d in "'\"":
+                close = raw.find(d, j + 1)
+                j = size if close < 0 else close
+            elif d == "{":
+                depth += 1
+            elif d == "}":
+                if depth == 0:
+                    break
+                depth -= 1
+            j += 1
+        if j >= size:
+            pieces.append(("", -at - 1))
+            return pieces
+        pieces.append((raw[start:j], start if start < j else j))
+        i = j + 1
 
 
 def _first_token(tree: Tree[Token]) -> Token | None:

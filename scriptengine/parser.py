@@ -2,7 +2,8 @@
 
 ``parse(source)`` gives a ``nodes.Script``; ``parse_expression(source)`` a single ``nodes.Expr``.
 The Lark parser is built once per process, on first use (and cached on disk by Lark, so a new
-process loads it quickly). Everything that does not parse raises ``ScriptSyntaxError`` with the
+process loads it quickly); its tables drive ``scanner.Scanner``, which does the lexing and
+parsing itself, faster than Lark's own loop and with the same result. Everything that does not parse raises ``ScriptSyntaxError`` with the
 filename, the 1-based line and column (characters), the source line and a message such as
 ``expected ')', found '}'`` or ``unterminated string``.
 """
@@ -10,7 +11,6 @@ filename, the 1-based line and column (characters), the source line and a messag
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from lark import Lark, Token, Tree
@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from grammar import GRAMMAR_PATH
 
 from .errors import ScriptSyntaxError
+from .scanner import Scanner, SyntaxProblem
 
 if TYPE_CHECKING:
     from . import nodes
@@ -26,119 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["parse", "parse_expression", "parse_tree", "syntax_error", "SyntaxProblem"]
 
 
-class SyntaxProblem(Exception):
-    """Raised inside the parser front end (post-lexer, builder) before the filename is known;
-    ``parse`` turns it into a ``ScriptSyntaxError``. Positions are 1-based, in characters."""
-
-    def __init__(self, message: str, line: int, column: int, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-        self.hint = hint
-
-
-_NUMBER_TOKENS = frozenset({"INTEGER_LITERAL", "FLOAT_LITERAL"})
-_OPENERS = frozenset({"LPAR", "LSQB", "QLBRACKET", "LBRACE_BLOCK", "LBRACE_LIT", "LBRACE_SURE"})
-_CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
-
-#: Per thread, the brackets still open in the parse under way (for "... is never closed").
-_open_brackets = threading.local()
-
-
-class _PostLexer:
-    """Token-stream fixes that need one token of memory (Lark's ``postlex`` hook).
-
-    - A number glued to a following name or number (``1_000``, ``08``, ``12abc``, ``0x1g``) is a
-      malformed number, as JEXL's tokenizer reports it, instead of two statements.
-    - ``for (x:f(...))``: the lexer saw ``x:f`` as a namespace call; JEXL's LOOKAHEAD(3) makes it
-      a for-each, so the token is split back into IDENTIFIER ':' IDENTIFIER.
-    - A reserved word where only a name is acceptable (``var if = 1``): the contextual lexer
-      reads it as IDENTIFIER there, JEXL's tokenizer never does, so it is retyped to its keyword
-      and the parser reports it.
-    """
-
-    always_accept: tuple[str, ...] = ()
-    keywords: dict[str, str] = {}
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        keywords = self.keywords or _keywords()
-        before: Token | None = None
-        previous: Token | None = None
-        opened: list[Token] = []
-        _open_brackets.stack = opened
-        after_number = False  # `previous` is a number (one test per token, not three)
-        for token in stream:
-            kind = token.type
-            if kind in _OPENERS:
-                opened.append(token)
-            elif kind in _CLOSERS and opened:
-                opened.pop()
-            elif kind == "IDENTIFIER" and token.value in keywords:
-                token = Token.new_borrow_pos(keywords[token.value], token.value, token)
-            if (
-                after_number
-                and previous is not None
-                and previous.end_pos == token.start_pos
-                and (token.value[:1].isalnum() or token.value[:1] in "_$")
-            ):
-                raise SyntaxProblem(
-                    f"malformed number '{previous.value}{token.value}'",
-                    previous.line or 0,
-                    previous.column or 0,
-                )
-            if (
-                kind == "NAMESPACE_FUNCTION"
-                and previous is not None
-                and previous.type == "LPAR"
-                and before is not None
-                and before.type == "FOR"
-            ):
-                yield from _split_namespace_token(token)
-                before, previous = previous, token
-                after_number = False
-                continue
-            yield token
-            before, previous = previous, token
-            after_number = kind in _NUMBER_TOKENS
-
-
-def _keywords() -> dict[str, str]:
-    """Reserved words -> their terminal names, from the grammar's fixed-string terminals."""
-    if not _PostLexer.keywords:
-        _PostLexer.keywords = {
-            term.pattern.value: term.name
-            for term in _lark().terminals
-            if term.pattern.type == "str" and term.pattern.value.isidentifier()
-        }
-    return _PostLexer.keywords
-
-
-def _split_namespace_token(token: Token) -> Iterator[Token]:
-    """``x:f`` -> IDENTIFIER ``x``, COLON, IDENTIFIER ``f`` with their own positions."""
-    name, _, fun = token.value.partition(":")
-    start = token.start_pos or 0
-    line = token.line or 0
-    column = token.column or 0
-    for kind, text, offset in (
-        ("IDENTIFIER", name, 0),
-        ("COLON", ":", len(name)),
-        ("IDENTIFIER", fun, len(name) + 1),
-    ):
-        yield Token(
-            kind,
-            text,
-            start_pos=start + offset,
-            line=line,
-            column=column + offset,
-            end_line=line,
-            end_column=column + offset + len(text),
-            end_pos=start + offset + len(text),
-        )
-
-
 _lock = threading.Lock()
 _parser: Lark | None = None
+_scanner: Scanner | None = None
 
 
 def _lark() -> Lark:
@@ -152,13 +43,23 @@ def _lark() -> Lark:
                     "lexer": "contextual",
                     "start": ["start", "expression_only"],
                     "maybe_placeholders": True,
-                    "postlex": _PostLexer(),
                 }
                 try:
                     _parser = Lark.open(str(GRAMMAR_PATH), cache=True, **options)
                 except Exception:  # an unwritable cache directory: build in memory
                     _parser = Lark.open(str(GRAMMAR_PATH), **options)
     return _parser
+
+
+def _scanning() -> Scanner:
+    """The process-wide ``Scanner`` over ``_lark()``'s tables (what parses, in fact)."""
+    global _scanner
+    if _scanner is None:
+        lark = _lark()
+        with _lock:
+            if _scanner is None:
+                _scanner = Scanner(lark)
+    return _scanner
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -263,7 +164,7 @@ def _describe(err: UnexpectedInput, text: str) -> tuple[str, int, int]:
         isinstance(err, UnexpectedToken) and err.token.type == "$END"
     ):
         line, column = _end_position(text)
-        opened: list[Token] = getattr(_open_brackets, "stack", [])
+        opened: list[Token] = getattr(err, "open_brackets", [])
         if opened:
             bracket = opened[-1]
             return (
@@ -331,7 +232,7 @@ def parse_tree(text: str, start: str = "start") -> Tree[Token]:
     if text.startswith("\ufeff"):  # a byte-order mark: blank it, columns stay as they are
         text = " " + text[1:]
     try:
-        return _lark().parse(text, start=start)
+        return _scanning().parse(text, start)
     except SyntaxProblem:
         raise
     except UnexpectedInput as err:

@@ -15,6 +15,7 @@ The result is a ``Resolution``: side tables keyed by node (nodes hash by identit
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import nodes as n
@@ -91,6 +92,11 @@ class Resolution:
     def errors(self) -> list[Diagnostic]:
         """The diagnostics of severity ``error`` (the script must not run)."""
         return [d for d in self.diagnostics if d.severity == "error"]
+
+
+#: node class -> the Resolver method for it (``s_Name``, ``e_Name``), filled on first use
+_STATEMENT_HANDLERS: dict[type, Callable[..., None]] = {}
+_EXPRESSION_HANDLERS: dict[type, Callable[..., None]] = {}
 
 
 def _mangle(name: str) -> str:
@@ -256,11 +262,16 @@ class Resolver:
         self.f.blocks.pop()
 
     def stmt(self, s: n.Stmt) -> None:
-        method = getattr(self, "s_" + type(s).__name__, None)
+        # handlers looked up once per node class (a name built and looked up per node
+        # cost a tenth of resolving)
+        method = _STATEMENT_HANDLERS.get(type(s))
         if method is None:
-            self.error(f"unsupported statement {type(s).__name__}", s.pos, "unsupported")
-            return
-        method(s)
+            method = getattr(Resolver, "s_" + type(s).__name__, None)
+            if method is None:
+                self.error(f"unsupported statement {type(s).__name__}", s.pos, "unsupported")
+                return
+            _STATEMENT_HANDLERS[type(s)] = method
+        method(self, s)
 
     def s_ExpressionStatement(self, s: n.ExpressionStatement) -> None:
         self.expr(s.expr)
@@ -397,11 +408,14 @@ class Resolver:
         if isinstance(e, n.Identifier):
             self._read(e, optional)
             return
-        method = getattr(self, "e_" + type(e).__name__, None)
+        method = _EXPRESSION_HANDLERS.get(type(e))
         if method is None:
-            self.error(f"unsupported expression {type(e).__name__}", e.pos, "unsupported")
-            return
-        method(e, optional)
+            method = getattr(Resolver, "e_" + type(e).__name__, None)
+            if method is None:
+                self.error(f"unsupported expression {type(e).__name__}", e.pos, "unsupported")
+                return
+            _EXPRESSION_HANDLERS[type(e)] = method
+        method(self, e, optional)
 
     def _read(self, e: n.Identifier, optional: bool) -> None:
         sym = self.lookup(e.name)
