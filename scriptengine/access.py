@@ -32,7 +32,8 @@ from .errors import Diagnostic, EvalError
 from .host import HostEnvironment, HostFunction, HostObject, TypeInfo
 from .members import NoOverload, display_name
 from .options import Options
-from .sandbox import is_forbidden
+from .regexes import CHARS_PER_STEP
+from .sandbox import FORBIDDEN_VERDICTS, is_forbidden
 from .thread import Thread
 
 #: Per kind, the properties a dotted read finds through a no-argument getter
@@ -47,6 +48,7 @@ for _kind in M.TABLES:
 
 
 _MAP_GETTERS = _GETTERS["Map"]
+_JArray = V.JArray  # a module global: one lookup on the hot paths, not two
 
 #: The member table of each exact Python type that has one (the fast path of calls).
 _TABLE_BY_TYPE: dict[type, dict[str, M.Member]] = {
@@ -124,6 +126,8 @@ class Access:
         self.thread = thread
         self.host = host
         self.safe = options.safe
+        #: a ``${}`` value as template text (a plain function: generated code calls it)
+        self.tstr = V.template_string
         #: warnings already recorded, by place and message: a repeat only counts
         self._warned: dict[tuple[str, int, int, str], Diagnostic] = {}
 
@@ -187,14 +191,19 @@ class Access:
             return M.map_get(obj, name)
         if obj is None:
             return self._null_receiver(f"cannot read property '{V.to_string(name)}' of null")
-        if t is list or t is V.JArray:
+        if isinstance(obj, HostObject):
+            # the hot path: a declared property whose name the sandbox already judged
+            # allowed (the verdict cache of ``is_forbidden``; a name not judged yet takes
+            # the slow path, which judges it)
+            if FORBIDDEN_VERDICTS.get(name) is False and name in obj.jexl_type_info().properties:
+                return obj.jexl_get(name)
+            return self._host_get(obj, name)
+        if t is list or t is _JArray:
             index = name if type(name) is int else _as_index(name)
             if index is not None:
                 if index < 0 or index >= len(obj):
                     raise M.index_error(index, len(obj))
                 return obj[index]
-        if isinstance(obj, HostObject):
-            return self._host_get(obj, name)
         return self._builtin_get(obj, name)
 
     def getprop_safe(self, obj: Any, name: Any) -> Any:
@@ -321,14 +330,18 @@ class Access:
             return value
         if obj is None:
             raise EvalError(f"cannot set property '{V.to_string(name)}' of null")
-        if t is list or t is V.JArray:
+        if isinstance(obj, HostObject):
+            prop = obj.jexl_type_info().properties.get(name) if type(name) is str else None
+            if prop is not None and prop.writable and FORBIDDEN_VERDICTS.get(name) is False:
+                obj.jexl_set(name, value)  # the hot path, as in ``getprop``
+            else:
+                self._host_set(obj, name, value)
+            return value
+        if t is list or t is _JArray:
             index = _as_index(name)
             if index is not None:
                 self._set_index(obj, index, value)
                 return value
-        if isinstance(obj, HostObject):
-            self._host_set(obj, name, value)
-            return value
         if isinstance(obj, V.JSet):
             raise EvalError(f"a Set has no properties: cannot set '{V.to_string(name)}'")
         kind = M.kind_of(obj)
@@ -371,6 +384,115 @@ class Access:
                     except NoOverload:
                         pass
         return self._call_method_slow(obj, name, args)
+
+    # --- fast paths of the commonest method calls ------------------------------------------
+    # The compiler emits ``m_NAME(obj, args...)`` for a call of one of these names with this
+    # many arguments (``FAST_METHODS``). Each handles the usual receivers in one Python call,
+    # with the result, the limits charged and the errors of its member in ``members.py``,
+    # and sends everything else to ``call_method`` (tests/scriptengine/test_speedpaths.py
+    # compares the two on every kind of receiver).
+
+    def m_size(self, obj: Any) -> Any:
+        """``obj.size()``."""
+        t = type(obj)
+        if t is list or t is dict:
+            return len(obj)
+        return self.call_method(obj, "size", [])
+
+    def m_isEmpty(self, obj: Any) -> Any:  # noqa: N802 - the JEXL name
+        """``obj.isEmpty()``."""
+        t = type(obj)
+        if t is list or t is dict or t is str:
+            return len(obj) == 0
+        return self.call_method(obj, "isEmpty", [])
+
+    def m_length(self, obj: Any) -> Any:
+        """``obj.length()`` (a String's UTF-16 units)."""
+        if type(obj) is str and obj.isascii():
+            return len(obj)
+        return self.call_method(obj, "length", [])
+
+    def m_get(self, obj: Any, key: Any) -> Any:
+        """``obj.get(key)``: a map's value (String and Integer keys: Java's equality is
+        Python's), a list's element at an index in range."""
+        t = type(obj)
+        if t is dict:
+            tk = type(key)
+            if tk is str or tk is int:
+                return obj.get(key)
+        elif t is list and type(key) is int and 0 <= key < len(obj):
+            return obj[key]
+        return self.call_method(obj, "get", [key])
+
+    def m_put(self, obj: Any, key: Any, value: Any) -> Any:
+        """``map.put(key, value)`` with a String or Integer key: the previous value."""
+        if type(obj) is dict:
+            tk = type(key)
+            if tk is str or tk is int:
+                if key in obj:
+                    old = obj[key]
+                else:
+                    old = None
+                    lim = self.thread.limits.items
+                    if lim is not None and len(obj) >= lim:
+                        self.thread.check_items(len(obj) + 1)  # raises
+                obj[key] = value
+                return old
+        return self.call_method(obj, "put", [key, value])
+
+    def m_containsKey(self, obj: Any, key: Any) -> Any:  # noqa: N802 - the JEXL name
+        """``map.containsKey(key)`` with a String or Integer key."""
+        if type(obj) is dict:
+            tk = type(key)
+            if tk is str or tk is int:
+                return key in obj
+        return self.call_method(obj, "containsKey", [key])
+
+    def m_add(self, obj: Any, item: Any) -> Any:
+        """``list.add(item)``: true (the items limit applies)."""
+        if type(obj) is list:
+            lim = self.thread.limits.items
+            if lim is not None and len(obj) >= lim:
+                self.thread.check_items(len(obj) + 1)  # raises
+            obj.append(item)
+            return True
+        return self.call_method(obj, "add", [item])
+
+    def m_contains(self, obj: Any, item: Any) -> Any:
+        """``list.contains(item)`` (Java equality), ``string.contains(text)``."""
+        t = type(obj)
+        if t is list:
+            return M.find(self.thread, obj, item) >= 0
+        if t is str and type(item) is str:
+            n = len(obj)
+            if n >= CHARS_PER_STEP:
+                self.thread.charge(n // CHARS_PER_STEP)
+            return item in obj
+        return self.call_method(obj, "contains", [item])
+
+    def m_indexOf(self, obj: Any, item: Any) -> Any:  # noqa: N802 - the JEXL name
+        """``list.indexOf(item)`` (Java equality)."""
+        if type(obj) is list:
+            return M.find(self.thread, obj, item)
+        return self.call_method(obj, "indexOf", [item])
+
+    def m_toLowerCase(self, obj: Any) -> Any:  # noqa: N802 - the JEXL name
+        """``string.toLowerCase()``."""
+        if type(obj) is str:
+            n = len(obj)
+            if n >= CHARS_PER_STEP:
+                self.thread.charge(n // CHARS_PER_STEP)
+            return obj.lower()
+        return self.call_method(obj, "toLowerCase", [])
+
+    def m_toUpperCase(self, obj: Any) -> Any:  # noqa: N802 - the JEXL name
+        """``string.toUpperCase()``."""
+        if type(obj) is str:
+            n = len(obj)
+            if n >= CHARS_PER_STEP:
+                self.thread.charge(n // CHARS_PER_STEP)
+            return obj.upper()
+        return self.call_method(obj, "toUpperCase", [])
 
     def _call_method_slow(self, obj: Any, name: str, args: list[Any]) -> Any:
         if obj is None:
@@ -492,6 +614,24 @@ class Access:
                 return number
         return text
 
+    def tjoin(self, parts: list[str]) -> Any:
+        """``template`` for parts already made Strings (the compiler wraps each ``${}``
+        value in ``tstr``, ``values.template_string``): the same result and charges."""
+        text = "".join(parts)
+        n = len(text)
+        th = self.thread
+        limits = th.limits  # inlined members.charge_string
+        if limits.string_length is not None and n > limits.string_length:
+            th.check_string(n)
+        th.memory += n
+        if limits.memory is not None and th.memory > limits.memory:
+            th.alloc(0)
+        if n <= 10 and not self.options.strict_interpolation and text.isdigit():
+            number = parse_identifier(text)
+            if number is not None:
+                return number
+        return text
+
     def array(self, items: list[Any]) -> V.JArray:
         """``[a, b]``: a fixed-size array typed as JEXL's ArrayBuilder types it."""
         M.charge_items(self.thread, len(items))
@@ -516,6 +656,23 @@ class Access:
         return result
 
 
+#: (method name, argument count) -> the ``Access`` fast path the compiler emits instead of
+#: ``call_method`` (fixed names: generated code never names a helper after a script's name).
+FAST_METHODS: dict[tuple[str, int], str] = {
+    ("size", 0): "m_size",
+    ("isEmpty", 0): "m_isEmpty",
+    ("length", 0): "m_length",
+    ("get", 1): "m_get",
+    ("put", 2): "m_put",
+    ("containsKey", 1): "m_containsKey",
+    ("add", 1): "m_add",
+    ("contains", 1): "m_contains",
+    ("indexOf", 1): "m_indexOf",
+    ("toLowerCase", 0): "m_toLowerCase",
+    ("toUpperCase", 0): "m_toUpperCase",
+}
+
+
 def parse_identifier(text: str) -> int | None:
     """JEXL's ``parseIdentifier``: 1 to 10 ASCII digits, no leading zero (``'0'`` alone is
     fine) -> an Integer (Java's int arithmetic, so 10 digits may wrap); else None."""
@@ -536,13 +693,13 @@ def _count(lo: int, hi: int | None) -> str:
 
 
 def _iter_list(items: list[Any]) -> Iterator[Any]:
+    # Python's own list iterator (it stops when the index passes the end, as Java's
+    # hasNext()), with Java's modification check before each element
     size = len(items)
-    i = 0
-    while i < len(items):
+    for item in items:
         if len(items) != size:
             raise EvalError("the list was changed while a loop was walking it")
-        yield items[i]
-        i += 1
+        yield item
 
 
 def _iter_map(m: dict[Any, Any]) -> Iterator[Any]:

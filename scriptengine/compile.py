@@ -19,11 +19,17 @@ Generated shape::
         add = ar.add; getprop = acc.getprop; cget = rt.cget; ...   # helpers used
         def _f1(v_x, v_n=None, *_x):    # a function literal: captures, then parameters
             t.budget -= 1 ...           # one step, one call level (Thread.enter on overflow)
-            try: ... finally: t.depth -= 1
+            if (_t1 := t.depth) >= dmax: t.enter()
+            t.depth = _t1 + 1
+            try: ... finally: t.depth = _t1
         v_a = None ...                  # every local starts as null
         _r = None                       # the value of the last statement evaluated
         ...
         _r = (v_f if type(v_f) is SF else callf(v_f))(1)   # calling a function value
+        _r = m_size(v_l)                # common methods: Access fast paths (FAST_METHODS)
+        _r = tjoin(['a ', tstr(v_x)])   # a template: each value made text, one join
+        # Integer arithmetic over locals in hot code: one type test, inline, else helpers
+        _r = _t2 if type(v_a) is int is type(v_b) and (...) else add(v_a, mul(v_b, 14))
         return _r
 
 Each generated node carries the JEXL line, and ``col_offset`` in UTF-8 bytes of that
@@ -33,6 +39,7 @@ line, so ``co_positions()`` of the innermost generated frame gives back line:col
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +47,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from . import nodes as n
+from .access import FAST_METHODS
 from .options import Options
 from .resolve import FunctionScope, Resolution, Symbol, antish_root
 
@@ -94,10 +102,13 @@ ACCESS_NAMES = frozenset(
         "call_namespace",
         "iterate",
         "template",
+        "tjoin",
+        "tstr",
         "array",
         "list_",
         "set_",
         "map_",
+        *FAST_METHODS.values(),
     ]
 )
 RUNTIME_NAMES = frozenset(
@@ -176,16 +187,38 @@ _LOAD = ast.Load()
 _STORE = ast.Store()
 
 
+#: Name nodes of the fixed names and the helpers, and the commonest constants: made once
+#: and shared by every tree (compile() reads a tree, never changes it). Loading one of them
+#: cannot fail, so their position never shows in an error; they carry line 1, column 0,
+#: so ``validate`` leaves them as they are. Script locals, temporaries and the names that
+#: ``validate`` allows only in one place (``type``, ``int``, ``Exception``) are never shared.
+_SHARED_NAMES: dict[tuple[str, type[ast.expr_context]], ast.Name] = {}
+_SHARED_CONSTANTS: dict[tuple[type, Any], ast.Constant] = {}
+
+
+def _shared(node: _A) -> _A:
+    node.lineno = 1  # type: ignore[attr-defined]
+    node.col_offset = 0  # type: ignore[attr-defined]
+    return node
+
+
 def _name(ident: str) -> ast.Name:
-    return ast.Name(ident, _LOAD)
+    return _SHARED_NAMES.get((ident, ast.Load)) or ast.Name(ident, _LOAD)
 
 
 def _store(ident: str) -> ast.Name:
-    return ast.Name(ident, _STORE)
+    return _SHARED_NAMES.get((ident, ast.Store)) or ast.Name(ident, _STORE)
 
 
 def _const(value: Any) -> ast.Constant:
-    return ast.Constant(value)
+    return _SHARED_CONSTANTS.get((type(value), value)) or ast.Constant(value)
+
+
+for _ident in FIXED_NAMES | frozenset(HELPER_OWNER):
+    _SHARED_NAMES[(_ident, ast.Load)] = _shared(ast.Name(_ident, _LOAD))
+    _SHARED_NAMES[(_ident, ast.Store)] = _shared(ast.Name(_ident, _STORE))
+for _value in (None, True, False, 0, 1, 2, -2147483648, 2147483647):
+    _SHARED_CONSTANTS[(type(_value), _value)] = _shared(ast.Constant(_value))
 
 
 @dataclass
@@ -211,6 +244,7 @@ class Compiler:
         self.lines = script.source.splitlines()
         #: per line: ASCII only (then a character column is also the byte offset)
         self.ascii = [line.isascii() for line in self.lines]
+        self.nlines = len(self.lines)
         self.constants: list[Any] = []
         self.used: set[str] = set()
         self.temp = 0
@@ -247,20 +281,23 @@ class Compiler:
             or type(value) in (bool, int, str)
             or (type(value) is float and value == value and abs(value) != float("inf"))
         ):
-            return _const(value)
+            return ast.Constant(value)  # not shared: `expr` gives it a position
         self.constants.append(value)
         return ast.Subscript(_name("K"), _const(len(self.constants) - 1), _LOAD)
 
     def at(self, node: _A, pos: n.Pos) -> _A:
-        """Give ``node`` the JEXL position (col_offset in UTF-8 bytes of the line)."""
-        if pos.line <= 0:
+        """Give ``node`` the JEXL position (col_offset in UTF-8 bytes of the line). No end
+        position: nothing reads it, and ``compile()`` takes the start for it."""
+        line = pos.line
+        if line <= 0:
             return node
-        col = max(pos.column - 1, 0)
-        if pos.line <= len(self.lines) and not self.ascii[pos.line - 1]:
-            col = len(self.lines[pos.line - 1][:col].encode("utf-8"))
-        node.lineno = node.end_lineno = pos.line  # type: ignore[attr-defined]
+        col = pos.column - 1
+        if col < 0:
+            col = 0
+        if line <= self.nlines and not self.ascii[line - 1]:
+            col = len(self.lines[line - 1][:col].encode("utf-8"))
+        node.lineno = line  # type: ignore[attr-defined]
         node.col_offset = col  # type: ignore[attr-defined]
-        node.end_col_offset = col + 1  # type: ignore[attr-defined]
         return node
 
     def tick(self, pos: n.Pos) -> list[ast.stmt]:
@@ -304,6 +341,14 @@ class Compiler:
         saved_hot, self.hot = self.hot, f.parent is not None
         self.pending.append([])
         body: list[ast.stmt] = []
+        if (
+            expr_body is None
+            and f.parent is not None
+            and len(stmts) == 1
+            and isinstance(stmts[0], n.ExpressionStatement)
+        ):
+            # `function(a) { a + 1 }`: the one statement's value is the result (no `_r`)
+            expr_body = stmts[0].expr
         if expr_body is not None:
             body.append(self.at(ast.Return(self.expr(expr_body)), expr_body.pos))
         else:
@@ -320,17 +365,25 @@ class Compiler:
             init.append(ast.Assign([_store(s.pyname) for s in f.locals], _const(None)))
         if f.parent is None:
             return defs + init + body
-        return self.prologue(f.node.pos) + [
-            ast.Try(defs + init + body, [], [], [self.at(_depth_change(ast.Sub()), f.node.pos)])
+        level = self.tmp()
+        restore = ast.Assign([ast.Attribute(_name("t"), "depth", _STORE)], _name(level))
+        return self.prologue(f.node.pos, level) + [
+            ast.Try(defs + init + body, [], [], [self.at(restore, f.node.pos)])
         ]
 
-    def prologue(self, pos: n.Pos) -> list[ast.stmt]:
-        """A script function's entry: one step, then one call level (the limit check is
-        ``Thread.enter()``, which raises; the level is given back in ``finally``)."""
-        depth = ast.Attribute(_name("t"), "depth", _LOAD)
+    def prologue(self, pos: n.Pos, level: str) -> list[ast.stmt]:
+        """A script function's entry: one step, then one call level. ``level`` keeps the
+        caller's depth: ``if (L := t.depth) >= dmax: t.enter()`` (``Thread.enter`` raises
+        the depth limit), ``t.depth = L + 1``, and ``finally`` puts ``L`` back (one read of
+        the depth instead of three)."""
+        depth = ast.NamedExpr(_store(level), ast.Attribute(_name("t"), "depth", _LOAD))
         enter = ast.Expr(ast.Call(ast.Attribute(_name("t"), "enter", _LOAD), [], []))
         check = ast.If(ast.Compare(depth, [ast.GtE()], [_name("dmax")]), [enter], [])
-        return self.tick(pos) + [self.at(check, pos), self.at(_depth_change(ast.Add()), pos)]
+        bump = ast.Assign(
+            [ast.Attribute(_name("t"), "depth", _STORE)],
+            ast.BinOp(_name(level), ast.Add(), _const(1)),
+        )
+        return self.tick(pos) + [self.at(check, pos), self.at(bump, pos)]
 
     def call_value(self, callee: ast.expr, args: list[ast.expr]) -> ast.expr:
         """``f(args)`` for a function value: a script function is called directly,
@@ -697,14 +750,14 @@ class Compiler:
         return ast.List([self.expr(a) for a in args], _LOAD)
 
     def e_NullLiteral(self, e: n.NullLiteral, optional: bool) -> ast.expr:
-        return _const(None)
+        return ast.Constant(None)
 
     def e_BooleanLiteral(self, e: n.BooleanLiteral, optional: bool) -> ast.expr:
-        return _const(bool(e.value))
+        return ast.Constant(bool(e.value))
 
     def e_NumberLiteral(self, e: n.NumberLiteral, optional: bool) -> ast.expr:
         if e.kind == "Integer" and type(e.value) is int:
-            return _const(e.value)
+            return ast.Constant(e.value)
         if e.kind == "Double" and type(e.value) is float:
             return self.constant(e.value)
         from . import values
@@ -720,7 +773,7 @@ class Compiler:
         return self.constant(kinds[e.kind](e.value))
 
     def e_StringLiteral(self, e: n.StringLiteral, optional: bool) -> ast.expr:
-        return _const(e.value)
+        return ast.Constant(e.value)
 
     def e_RegexLiteral(self, e: n.RegexLiteral, optional: bool) -> ast.expr:
         from . import values
@@ -736,8 +789,11 @@ class Compiler:
         if len(parts) == 1 and not isinstance(parts[0], str):
             # a literal that is only `${expr}` gives the value itself (digest 2.5)
             return self.call("template1", self.expr(parts[0]))
-        items = [_const(p) if isinstance(p, str) else self.expr(p) for p in parts]
-        return self.call("template", ast.List(items, _LOAD))
+        # each value made text where it is computed, then one join (no per-part dispatch)
+        items: list[ast.expr] = [
+            _const(p) if isinstance(p, str) else self.call("tstr", self.expr(p)) for p in parts
+        ]
+        return self.call("tjoin", ast.List(items, _LOAD))
 
     def e_ArrayLiteral(self, e: n.ArrayLiteral, optional: bool) -> ast.expr:
         return self.call("list_" if e.extended else "array", self.args(e.items))
@@ -807,6 +863,10 @@ class Compiler:
 
     def e_MethodCall(self, e: n.MethodCall, optional: bool) -> ast.expr:
         obj = self.navigated(e.obj, optional)
+        fast = FAST_METHODS.get((e.name, len(e.args)))
+        if fast is not None and not e.safe:
+            # a common member (``size()``, ``get(k)``...): one call, no argument list
+            return self.call(fast, obj, *[self.expr(a) for a in e.args])
         args = self.args(e.args)
         if e.safe:
             return self._safe(obj, lambda o: self.call("call_method", o, _const(e.name), args))
@@ -855,7 +915,7 @@ class Compiler:
 
             v = -x.value
             if -(1 << 31) <= v < (1 << 31):
-                return _const(v)
+                return ast.Constant(v)
             if -(1 << 63) <= v < (1 << 63):
                 return self.constant(values.Long(v))
             return self.constant(values.BigInteger(v))
@@ -868,6 +928,10 @@ class Compiler:
         return self.call("size", self.expr(e.operand, optional=True))
 
     def e_BinaryOp(self, e: n.BinaryOp, optional: bool) -> ast.expr:
+        if self.hot and e.op in _TREE_ROOT_OPS:
+            names: list[str] = []
+            if self._int_leaves(e, names, 0) and names:
+                return self._int_tree_fast_path(e, names)
         left, right = self.expr(e.left), self.expr(e.right)
         if e.op in ("==", "!=") and (
             isinstance(e.left, n.NullLiteral) or isinstance(e.right, n.NullLiteral)
@@ -875,12 +939,97 @@ class Compiler:
             # one side null: equal only when both are null (digest 3.5), no coercion
             other = right if isinstance(e.left, n.NullLiteral) else left
             if isinstance(other, ast.Constant):
-                return _const((other.value is None) == (e.op == "=="))
+                return ast.Constant((other.value is None) == (e.op == "=="))
             test = ast.Is() if e.op == "==" else ast.IsNot()
             return ast.Compare(other, [test], [_const(None)])
         if self.hot and (e.op in _INLINE_ARITH or e.op in _INLINE_COMPARE or e.op == "%"):
             return self._int_fast_path(e, left, right)
         return self.call(BINARY_HELPERS[e.op], left, right)
+
+    # --- Integer arithmetic on locals, inline -------------------------------------------------
+    def _int_leaves(self, e: n.Expr, names: list[str], depth: int) -> bool:
+        """True when ``e`` is arithmetic (``+ - * %``) over locals and Integer literals only,
+        at most ``_TREE_DEPTH`` deep; collects the locals' Python names (once each)."""
+        if isinstance(e, n.Identifier):
+            sym = self.res.bindings.get(e)
+            if sym is None:
+                return False  # a context variable: read through a helper
+            if sym.pyname not in names:
+                names.append(sym.pyname)
+            return True
+        if isinstance(e, n.NumberLiteral):
+            return e.kind == "Integer" and type(e.value) is int
+        if not isinstance(e, n.BinaryOp) or depth >= _TREE_DEPTH:
+            return False
+        if e.op == "%":
+            # inline only where Python's % is Java's: a dividend >= 0 and a divisor > 0
+            lit_a, lit_b = e.left, e.right
+            if isinstance(lit_a, n.NumberLiteral) and isinstance(lit_a.value, int):
+                if lit_a.value < 0:
+                    return False
+            if isinstance(lit_b, n.NumberLiteral) and isinstance(lit_b.value, int):
+                if lit_b.value <= 0:
+                    return False
+        elif e.op not in _INLINE_ARITH and depth > 0:
+            return False  # a comparison only at the root
+        return self._int_leaves(e.left, names, depth + 1) and self._int_leaves(
+            e.right, names, depth + 1
+        )
+
+    def _int_tree_fast_path(self, e: n.BinaryOp, names: list[str]) -> ast.expr:
+        """Integer arithmetic over locals computed inline, one type test for all of them:
+        ``a + b * 14`` becomes ``(_t2 if type(a) is int is type(b) and MIN <= (_t1 := b * 14)
+        <= MAX and MIN <= (_t2 := a + _t1) <= MAX else add(a, mul(b, 14)))``. Every step is
+        range-checked as the helper would (an Integer result that overflows makes a Long),
+        and ``%`` is inline only for a dividend >= 0 and a divisor > 0 (Java's remainder
+        has the dividend's sign); when a test fails, the helpers compute the whole
+        expression again from the same locals and constants (no side effects to repeat), so
+        the result and its kind are always the helpers'."""
+        checks: list[ast.expr] = []
+        value = self._int_tree(e, checks)
+        guard: ast.expr
+        if len(names) == 1:
+            guard = _is_int(_name(names[0]))
+        else:
+            # `type(a) is int is type(b)`: one chained test (the validator knows the shape)
+            types = [ast.Call(_name("type"), [_name(x)], []) for x in names]
+            guard = ast.Compare(types[0], [ast.Is() for _ in names], [_name("int"), *types[1:]])
+        test = ast.BoolOp(ast.And(), [guard, *checks]) if checks else guard
+        return ast.IfExp(test, value, self._int_tree_helpers(e))
+
+    def _int_tree(self, e: n.Expr, checks: list[ast.expr]) -> ast.expr:
+        """The inline value of an Integer tree (see ``_int_tree_fast_path``); appends the
+        tests each step needs, in evaluation order, to ``checks``."""
+        if isinstance(e, n.Identifier):
+            return _name(self.res.bindings[e].pyname)
+        if isinstance(e, n.NumberLiteral):
+            return _const(e.value)
+        assert isinstance(e, n.BinaryOp)
+        a = self._int_tree(e.left, checks)
+        b = self._int_tree(e.right, checks)
+        if e.op in _INLINE_COMPARE:
+            return ast.Compare(a, [_INLINE_COMPARE[e.op]()], [b])
+        if e.op == "%":
+            if not (isinstance(a, ast.Constant) and _int_value(a) >= 0):
+                checks.append(ast.Compare(a, [ast.GtE()], [_const(0)]))
+            if not (isinstance(b, ast.Constant) and _int_value(b) > 0):
+                checks.append(ast.Compare(b, [ast.Gt()], [_const(0)]))
+            return ast.BinOp(a, ast.Mod(), b)
+        tmp = self.tmp()
+        result = ast.NamedExpr(_store(tmp), ast.BinOp(a, _INLINE_ARITH[e.op](), b))
+        checks.append(_int_range_test(e.op, a, b, result))
+        return _name(tmp)
+
+    def _int_tree_helpers(self, e: n.Expr) -> ast.expr:
+        """The same Integer tree through the ``Arithmetic`` helpers (the slow path)."""
+        if isinstance(e, n.Identifier):
+            return self.at(_name(self.res.bindings[e].pyname), e.pos)
+        if isinstance(e, n.NumberLiteral):
+            return _const(e.value)
+        assert isinstance(e, n.BinaryOp)
+        helper = BINARY_HELPERS[e.op]
+        a, b = self._int_tree_helpers(e.left), self._int_tree_helpers(e.right)
+        return self.at(self.call(helper, a, b), e.pos)
 
     def _operand(self, x: ast.expr) -> tuple[ast.expr, ast.expr, ast.expr | None]:
         """(first use, later use, type test) of an operand evaluated exactly once: a local
@@ -936,9 +1085,7 @@ class Compiler:
             return ast.IfExp(test, fast, fallback)
         tmp = self.tmp()
         result = ast.NamedExpr(_store(tmp), ast.BinOp(a, _INLINE_ARITH[e.op](), b))
-        in_range = ast.Compare(
-            _const(-2147483648), [ast.LtE(), ast.LtE()], [result, _const(2147483647)]
-        )
+        in_range = _int_range_test(e.op, a, b, result)
         return ast.IfExp(ast.BoolOp(ast.And(), [cond, in_range]), _name(tmp), fallback)
 
     def e_LogicalOp(self, e: n.LogicalOp, optional: bool) -> ast.expr:
@@ -1001,15 +1148,15 @@ class Compiler:
                 return ast.NamedExpr(_store(sym.pyname), combine(_name(sym.pyname)))
             old = self.call("cget", _const(t.name)) if helper else _const(None)
             return self.call("cset", _const(t.name), combine(old))
-        return self._assign_member(t, combine)
+        return self._assign_member(t, combine, helper is not None)
 
-    def _assign_member(self, t: n.Expr, combine: Any) -> ast.expr:
+    def _assign_member(self, t: n.Expr, combine: Any, compound: bool = True) -> ast.expr:
         """``setprop(obj, name, value)`` / ``setitem(obj, key, value)``: each returns the
-        value; a compound assignment reads the member once through the same temporaries."""
-        obj_tmp = self.tmp()
+        value; a compound assignment reads the member once through the same temporaries
+        (a plain one, ``compound`` false, needs none)."""
         key: ast.expr
         if isinstance(t, n.PropertyAccess | n.TemplatePropertyAccess):
-            obj = ast.NamedExpr(_store(obj_tmp), self.expr(t.obj))
+            obj = self.expr(t.obj)
             if isinstance(t, n.TemplatePropertyAccess):
                 key = self.call("to_string", self.expr(t.name))
                 helper, getter = "setprop", "getprop"
@@ -1017,17 +1164,23 @@ class Compiler:
                 key, helper, getter = _const(t.name), "setitem", "getitem"
             else:
                 key, helper, getter = _const(t.name), "setprop", "getprop"
-        elif isinstance(t, n.IndexAccess):
-            obj = ast.NamedExpr(_store(obj_tmp), self.expr(t.obj))
-            key_tmp = self.tmp()
-            key = ast.NamedExpr(_store(key_tmp), self.expr(t.index))
-            helper, getter = "setitem", "getitem"
-            old = self.at(self.call(getter, _name(obj_tmp), _name(key_tmp)), t.pos)
+            if not compound:
+                return self.at(self.call(helper, obj, key, combine(None)), t.pos)
+            obj_tmp = self.tmp()
+            obj = ast.NamedExpr(_store(obj_tmp), obj)
+            old = self.at(self.call(getter, _name(obj_tmp), key), t.pos)
             return self.at(self.call(helper, obj, key, combine(old)), t.pos)
-        else:
-            raise CompileError("cannot assign to this expression", t.pos)
-        old = self.at(self.call(getter, _name(obj_tmp), key), t.pos)
-        return self.at(self.call(helper, obj, key, combine(old)), t.pos)
+        if isinstance(t, n.IndexAccess):
+            obj = self.expr(t.obj)
+            key = self.expr(t.index)
+            if not compound:
+                return self.at(self.call("setitem", obj, key, combine(None)), t.pos)
+            obj_tmp, key_tmp = self.tmp(), self.tmp()
+            obj = ast.NamedExpr(_store(obj_tmp), obj)
+            key = ast.NamedExpr(_store(key_tmp), key)
+            old = self.at(self.call("getitem", _name(obj_tmp), _name(key_tmp)), t.pos)
+            return self.at(self.call("setitem", obj, key, combine(old)), t.pos)
+        raise CompileError("cannot assign to this expression", t.pos)
 
     def e_IncDec(self, e: n.IncDec, optional: bool) -> ast.expr:
         helper = "incr" if e.op == "+" else "decr"
@@ -1088,6 +1241,10 @@ class Compiler:
 
 
 _INLINE_ARITH: dict[str, type[ast.operator]] = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult}
+#: Operators an inline Integer tree may have at its root (see ``_int_tree_fast_path``).
+_TREE_ROOT_OPS = frozenset(["+", "-", "*", "%", "<", "<=", ">", ">=", "==", "!="])
+#: Deepest Integer tree computed inline (deeper ones take the per-operator fast paths).
+_TREE_DEPTH = 12
 _INLINE_COMPARE: dict[str, type[ast.cmpop]] = {
     "<": ast.Lt,
     "<=": ast.LtE,
@@ -1098,9 +1255,18 @@ _INLINE_COMPARE: dict[str, type[ast.cmpop]] = {
 }
 
 
-def _depth_change(op: ast.operator) -> ast.AugAssign:
-    """``t.depth += 1`` / ``t.depth -= 1``."""
-    return ast.AugAssign(ast.Attribute(_name("t"), "depth", _STORE), op, _const(1))
+def _int_range_test(op: str, a: ast.expr, b: ast.expr, result: ast.expr) -> ast.Compare:
+    """The test that ``result`` (``a op b`` of two Integers) is still an Integer. Adding a
+    constant ``c >= 0`` can only overflow upwards and subtracting one only downwards, so one
+    bound is enough there (a shorter test on the commonest shapes: ``n + 1``, ``k - 2``)."""
+    low, high = _const(-2147483648), _const(2147483647)
+    const = b if isinstance(b, ast.Constant) else a if op == "+" else None
+    if isinstance(const, ast.Constant) and _int_value(const) >= 0:
+        if op == "+":
+            return ast.Compare(result, [ast.LtE()], [high])
+        if op == "-":
+            return ast.Compare(low, [ast.LtE()], [result])
+    return ast.Compare(low, [ast.LtE(), ast.LtE()], [result, high])
 
 
 def _int_value(c: ast.Constant) -> int:
@@ -1121,7 +1287,8 @@ def _has_continue(s: n.Node) -> bool:
         s, n.ForeachStatement | n.ForStatement | n.WhileStatement | n.DoWhileStatement | n.Lambda
     ):
         return False
-    for value in vars(s).values():
+    for f in dataclasses.fields(s):  # nodes have slots: no vars()
+        value = getattr(s, f.name)
         items = value if isinstance(value, tuple) else (value,)
         for item in items:
             if isinstance(item, n.Stmt | n.SwitchCase | n.CatchClause) and _has_continue(item):
@@ -1275,6 +1442,36 @@ def _check_compare(node: Any, special: set[int]) -> None:
         # `type(x) is int` / `type(f) is SF`: the only uses of `type`, `int` and `SF` there
         special.add(id(left.func))
         special.add(id(comps[0]))
+    elif len(ops) > 1 and _is_type_chain(left, ops, comps):
+        # `type(a) is int is type(b)` (an Integer tree's guard): each `type` and the `int`
+        special.add(id(left.func))
+        special.add(id(comps[0]))
+        for c in comps[1:]:
+            special.add(id(c.func))
+
+
+def _is_type_call(x: Any) -> bool:
+    """``type(NAME)`` with a local or temporary as its one argument."""
+    return (
+        type(x) is ast.Call
+        and type(x.func) is ast.Name
+        and x.func.id == "type"
+        and len(x.args) == 1
+        and not x.keywords
+        and type(x.args[0]) is ast.Name
+    )
+
+
+def _is_type_chain(left: Any, ops: list[Any], comps: list[Any]) -> bool:
+    """``type(a) is int is type(b) is ...``: Is operators only, ``type(...)`` of names around
+    the name ``int`` in second place (every one of them is then an exact ``int``)."""
+    return (
+        all(type(op) is ast.Is for op in ops)
+        and _is_type_call(left)
+        and type(comps[0]) is ast.Name
+        and comps[0].id == "int"
+        and all(_is_type_call(c) for c in comps[1:])
+    )
 
 
 def _check_subscript(node: Any, special: set[int]) -> None:
@@ -1369,6 +1566,30 @@ _CHECKS: dict[type[ast.AST], Any] = {
 }
 
 
+#: Allowed node kind (but the leaves ``Name`` and ``Constant``) -> (its fields holding child
+#: nodes, the check of the node itself or None): one lookup per node.
+_RULES: dict[type[ast.AST], tuple[tuple[str, ...], Any]] = {
+    kind: (fields, _CHECKS.get(kind))
+    for kind, fields in _CHILDREN.items()
+    if kind is not ast.Name and kind is not ast.Constant
+}
+
+
+def _check_leaf(node: Any, special: set[int]) -> None:
+    """A ``Name`` or ``Constant`` met as the root of what is validated (``validate``
+    checks them inline when it meets them as children)."""
+    if type(node) is ast.Name:
+        if not (
+            node.id in _STATIC_NAMES
+            or _GENERATED_NAME.match(node.id) is not None
+            or id(node) in special
+        ):
+            raise UnsafeCode(f"name '{node.id}' is not allowed")
+        _context(node)
+    elif type(node.value) not in _CONSTANT_TYPES:
+        raise UnsafeCode(f"constant of type {type(node.value).__name__}")
+
+
 def validate(mod: ast.AST, place: bool = False) -> None:
     """Reject any node kind, attribute, name or constant the compiler does not emit.
 
@@ -1379,67 +1600,70 @@ def validate(mod: ast.AST, place: bool = False) -> None:
     shape ``type(x) is int``. With ``place``, a node without a position takes its parent's
     (one pass does both: ``ast.fix_missing_locations`` would put them on line 1).
 
-    One pass over the tree, dispatched by node class (``_CHILDREN``/``_CHECKS``): a node is
-    checked before its descendants, so a ``type(x) is int`` test marks its ``type`` and
-    ``int`` names as allowed before they are reached (marks only ever come from ancestors,
-    so the order of siblings does not matter).
+    One pass over the tree, dispatched by node class (``_RULES``): a node is checked before
+    its descendants, so a ``type(x) is int`` test marks its ``type`` and ``int`` names as
+    allowed before they are reached (marks only ever come from ancestors, so the order of
+    siblings does not matter). The leaves ``Name`` and ``Constant``, half of all nodes, are
+    checked where their parent lists them, never stacked.
     """
     special: set[int] = set()  # ids of Name nodes allowed by their context
-    names_ok: set[str] = set()  # identifiers already found to be allowed anywhere
-    children = _CHILDREN
-    checks = _CHECKS
+    names_ok: set[str] = set(_STATIC_NAMES)  # identifiers found to be allowed anywhere
+    rules = _RULES
     positioned = _POSITIONED_TYPES
+    contexts = _CONTEXTS
+    constant_types = _CONSTANT_TYPES
+    generated = _GENERATED_NAME.match
+    name_kind, constant_kind = ast.Name, ast.Constant
     stack: list[tuple[Any, int, int]] = [(mod, 1, 0)]
     pop = stack.pop
     push = stack.append
-    name_kind, constant_kind = ast.Name, ast.Constant
     while stack:
         node, line, col = pop()
         kind = type(node)
-        # the two leaf kinds that make half of all nodes, checked inline
-        if kind is name_kind:
-            ident = node.id
-            if ident not in names_ok:
-                if ident in _STATIC_NAMES or _GENERATED_NAME.match(ident) is not None:
-                    names_ok.add(ident)
-                elif id(node) not in special:
-                    raise UnsafeCode(f"name '{ident}' is not allowed")
-            if type(node.ctx) not in _CONTEXTS:
-                raise UnsafeCode(f"context {type(node.ctx).__name__} is not allowed")
-            if place and getattr(node, "lineno", None) is None:
-                node.lineno = node.end_lineno = line
-                node.col_offset = col
-                node.end_col_offset = col + 1
-            continue
-        if kind is constant_kind:
-            if type(node.value) not in _CONSTANT_TYPES:
-                raise UnsafeCode(f"constant of type {type(node.value).__name__}")
-            if place and getattr(node, "lineno", None) is None:
-                node.lineno = node.end_lineno = line
-                node.col_offset = col
-                node.end_col_offset = col + 1
-            continue
-        fields = children.get(kind)
-        if fields is None:
+        rule = rules.get(kind)
+        if rule is None:
+            if kind is name_kind or kind is constant_kind:
+                _check_leaf(node, special)
+                continue
             raise UnsafeCode(f"node {kind.__name__} is not allowed")
-        check = checks.get(kind)
+        fields, check = rule
         if check is not None:
             check(node, special)
         if place and kind in positioned:
-            if getattr(node, "lineno", None) is None:
-                node.lineno = node.end_lineno = line
+            lineno = getattr(node, "lineno", None)
+            if lineno is None:
+                node.lineno = line
                 node.col_offset = col
-                node.end_col_offset = col + 1
             else:
-                line, col = node.lineno, node.col_offset
-        for name in fields:
-            child = getattr(node, name)
-            if type(child) is list:
-                for item in child:
-                    if item is not None:
-                        push((item, line, col))
-            elif child is not None:
-                push((child, line, col))
+                line, col = lineno, node.col_offset
+        for field_name in fields:
+            child = getattr(node, field_name)
+            if type(child) is not list:
+                if child is None:
+                    continue
+                child = (child,)
+            for item in child:
+                leaf = type(item)
+                if leaf is name_kind:
+                    ident = item.id
+                    if ident not in names_ok:
+                        if generated(ident) is not None:
+                            names_ok.add(ident)
+                        elif id(item) not in special:
+                            raise UnsafeCode(f"name '{ident}' is not allowed")
+                    if type(item.ctx) not in contexts:
+                        raise UnsafeCode(f"context {type(item.ctx).__name__} is not allowed")
+                elif leaf is constant_kind:
+                    if type(item.value) not in constant_types:
+                        raise UnsafeCode(f"constant of type {type(item.value).__name__}")
+                elif item is not None:
+                    push((item, line, col))
+                    continue
+                else:
+                    continue
+                if place and getattr(item, "lineno", None) is None:
+                    item.lineno = line
+                    item.col_offset = col
 
 
 def compile_script(script: n.Script, res: Resolution, options: Options | None = None) -> Program:

@@ -127,6 +127,7 @@ class Runtime:
         self._truth = self.ar.truth
         self._call_value = self.acc.call_value
         self._getprop = self.acc.getprop
+        self._functions: Mapping[str, HostFunction] = host.functions
         depth = thread.limits.depth
         #: generated prologues compare the call depth with this (no limit: never reached)
         self.max_depth = depth if depth is not None else 1 << 62
@@ -206,6 +207,12 @@ class Runtime:
             if type(fn) is ScriptFunction:
                 return fn(*args)
             return self._call_value(fn, args)
+        hf = self._functions.get(name)
+        if hf is not None and not hf.takes_thread:
+            # the hot path of ``Access.call_function``: a host function, a fitting count
+            n = len(args)
+            if hf.min_args <= n and (hf.max_args is None or n <= hf.max_args):
+                return hf.fn(*args)
         return self.acc.call_function(name, args)
 
     def callv(self, fn: Any, *args: Any) -> Any:

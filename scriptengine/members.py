@@ -867,7 +867,8 @@ def _l_set(th: Thread, lst: list[Any], a: list[Any]) -> Any:
 _EQ_SUPERSET = frozenset({str, int, bool, V.Long, V.BigInteger, V.Char, Decimal, type(None)})
 
 
-def _find(th: Thread, items: Iterable[Any], x: Any) -> int:
+def find(th: Thread, items: Iterable[Any], x: Any) -> int:
+    """The index of the first element Java-equal to ``x`` (-1: none), its scan charged."""
     tx = type(x)
     if type(items) is list and (tx in _EQ_SUPERSET or (tx is float and x == x)):
         start = 0
@@ -890,11 +891,11 @@ def _find(th: Thread, items: Iterable[Any], x: Any) -> int:
 
 
 def _l_index_of(th: Thread, lst: list[Any], a: list[Any]) -> int:
-    return _find(th, lst, a[0])
+    return find(th, lst, a[0])
 
 
 def _l_last_index_of(th: Thread, lst: list[Any], a: list[Any]) -> int:
-    i = _find(th, reversed(lst), a[0])
+    i = find(th, reversed(lst), a[0])
     return -1 if i < 0 else len(lst) - 1 - i
 
 
@@ -905,7 +906,7 @@ def _l_remove(th: Thread, lst: list[Any], a: list[Any]) -> Any:
         _check_index(x, len(lst))
         charge_chars(th, len(lst) - x)  # a memmove
         return lst.pop(x)
-    i = _find(th, lst, x)
+    i = find(th, lst, x)
     if i < 0:
         return False
     del lst[i]
@@ -921,7 +922,7 @@ def _contains(th: Thread, recv: Any, a: list[Any]) -> bool:
     if isinstance(recv, (V.JSet, V.JRange)):
         th.charge(1)
         return bool(recv.contains(a[0]))
-    return _find(th, recv, a[0]) >= 0
+    return find(th, recv, a[0]) >= 0
 
 
 def _l_clear(th: Thread, lst: list[Any], a: list[Any]) -> None:
@@ -1176,7 +1177,7 @@ def _mp_contains_key(th: Thread, m: dict[Any, Any], a: list[Any]) -> bool:
 
 
 def _mp_contains_value(th: Thread, m: dict[Any, Any], a: list[Any]) -> bool:
-    return _find(th, list(m.values()), a[0]) >= 0
+    return find(th, list(m.values()), a[0]) >= 0
 
 
 def _mp_key_set(th: Thread, m: dict[Any, Any], a: list[Any]) -> Any:

@@ -1,7 +1,7 @@
-"""The language's syntax tree: frozen dataclasses with positions, named after JEXL's nodes.
+"""The language's syntax tree: dataclasses with positions, named after JEXL's nodes.
 
 ``build.py`` makes these from Lark's parse tree; ``resolve.py`` annotates names with
-bindings (in side tables, the nodes stay frozen); ``compile.py`` turns them into Python
+bindings (in side tables; nothing changes a node once built); ``compile.py`` turns them into Python
 ``ast``. Every node has ``pos``: 1-based line and column, counting characters.
 
 Operators are kept as their canonical symbol (word forms are normalised by the builder:
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)
 class Pos:
     """A source position: 1-based line and column (characters), and where the node ends."""
 
@@ -31,7 +31,7 @@ class Pos:
 NOPOS = Pos(0, 0)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """Base of every node. ``eq=False``: nodes compare and hash by identity, so a resolver
     can key side tables on them."""
@@ -42,25 +42,29 @@ class Node:
 class Expr(Node):
     """Base of expressions."""
 
+    __slots__ = ()
+
 
 class Stmt(Node):
     """Base of statements."""
+
+    __slots__ = ()
 
 
 # --- literals -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class NullLiteral(Expr):
     pass
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class BooleanLiteral(Expr):
     value: bool
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class NumberLiteral(Expr):
     """A number with its Java kind: ``kind`` is one of ``Integer Long BigInteger Float
     Double BigDecimal``; ``value`` is an ``int``, ``float`` or ``Decimal`` (``text`` is the
@@ -71,7 +75,7 @@ class NumberLiteral(Expr):
     text: str = ""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class StringLiteral(Expr):
     """A quoted string, escapes already applied (3.2+ rules: ``\\n \\t \\b \\f \\r``,
     ``\\uXXXX``, the delimiter and backslash; other escapes keep their backslash)."""
@@ -79,7 +83,7 @@ class StringLiteral(Expr):
     value: str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class TemplateLiteral(Expr):
     """A backtick literal: ``parts`` alternate text (``str``) and embedded expressions.
 
@@ -90,14 +94,14 @@ class TemplateLiteral(Expr):
     source: str = ""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class RegexLiteral(Expr):
     """``~/pattern/``; ``pattern`` with ``\\/`` already turned into ``/``."""
 
     pattern: str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ArrayLiteral(Expr):
     """``[a, b]`` (a fixed-size Java array), or with ``extended`` (``[a, b, ...]``,
     ``[...]``) a growable ArrayList."""
@@ -106,27 +110,27 @@ class ArrayLiteral(Expr):
     extended: bool = False
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class SetLiteral(Expr):
     """``{a, b}``; ``{}`` is the empty set."""
 
     items: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class MapEntry(Node):
     key: Expr
     value: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class MapLiteral(Expr):
     """``{k: v, ...}``; ``{:}`` is the empty map."""
 
     entries: tuple[MapEntry, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class RangeNode(Expr):
     """``low .. high`` (inclusive; counts down when high < low)."""
 
@@ -137,14 +141,14 @@ class RangeNode(Expr):
 # --- names and access ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Identifier(Expr):
     """A bare name: a local, a parameter, or a context variable (decided by the resolver)."""
 
     name: str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class PropertyAccess(Expr):
     """``obj.name`` (``safe`` for ``obj?.name``). ``name`` is the identifier, quoted string
     or integer spelled after the dot (``a.0`` gives ``0`` as an ``int``). ``antish`` holds
@@ -157,7 +161,7 @@ class PropertyAccess(Expr):
     antish: str | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class TemplatePropertyAccess(Expr):
     """``obj.`${k}``` : a property named by a backtick template."""
 
@@ -166,7 +170,7 @@ class TemplatePropertyAccess(Expr):
     safe: bool = False
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class IndexAccess(Expr):
     """``obj[index]`` (``safe`` for ``obj?[index]``)."""
 
@@ -175,7 +179,7 @@ class IndexAccess(Expr):
     safe: bool = False
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class MethodCall(Expr):
     """``obj.name(args)`` (``safe`` for ``obj?.name(args)``)."""
 
@@ -185,7 +189,7 @@ class MethodCall(Expr):
     safe: bool = False
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class FunctionCall(Expr):
     """``name(args)``: a local holding a function, a context variable holding one, or a
     top-level host function (``createNew``); also ``ns:name(args)`` with ``namespace``."""
@@ -195,7 +199,7 @@ class FunctionCall(Expr):
     namespace: str | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class CallExpr(Expr):
     """Calling the value of any other expression: ``f(1)(2)``, ``(x -> x)(3)``, ``m.f(1)``
     is a MethodCall instead."""
@@ -204,7 +208,7 @@ class CallExpr(Expr):
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class NewExpr(Expr):
     """``new(...)`` / ``new Type(...)``: always refused by the sandbox at compile time."""
 
@@ -214,7 +218,7 @@ class NewExpr(Expr):
 # --- operators -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class UnaryOp(Expr):
     """``op`` is one of ``- + ~ !`` (``not`` normalised to ``!``)."""
 
@@ -222,21 +226,21 @@ class UnaryOp(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class EmptyFunction(Expr):
     """``empty(x)`` / ``empty x``: never an error for an undefined variable."""
 
     operand: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class SizeFunction(Expr):
     """``size(x)`` / ``size x``."""
 
     operand: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class BinaryOp(Expr):
     """Arithmetic, bitwise, comparison and matching operators.
 
@@ -248,7 +252,7 @@ class BinaryOp(Expr):
     right: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class LogicalOp(Expr):
     """``&&`` or ``||`` (short-circuit; word forms normalised)."""
 
@@ -257,7 +261,7 @@ class LogicalOp(Expr):
     right: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class InstanceOf(Expr):
     """``x instanceof T`` (``negated`` for ``!instanceof``)."""
 
@@ -266,7 +270,7 @@ class InstanceOf(Expr):
     negated: bool = False
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Ternary(Expr):
     """``cond ? then : otherwise``; the condition is null-protected (undefined/null = false)."""
 
@@ -275,7 +279,7 @@ class Ternary(Expr):
     otherwise: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Elvis(Expr):
     """``value ?: default``: ``value`` if truthy (undefined/null = false), else ``default``."""
 
@@ -283,7 +287,7 @@ class Elvis(Expr):
     default: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class NullCoalesce(Expr):
     """``value ?? default``: ``default`` only when ``value`` is null or undefined."""
 
@@ -291,7 +295,7 @@ class NullCoalesce(Expr):
     default: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Assignment(Expr):
     """``target = value`` or a compound ``target op= value`` (``op`` e.g. ``+``, ``<<``;
     ``None`` for plain ``=``). ``target`` is an Identifier, PropertyAccess,
@@ -302,7 +306,7 @@ class Assignment(Expr):
     op: str | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class IncDec(Expr):
     """``++x``, ``x++``, ``--x``, ``x--``: ``op`` is ``+`` or ``-``; ``prefix`` says which
     value the expression has (the new one when prefix)."""
@@ -315,12 +319,12 @@ class IncDec(Expr):
 # --- functions -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Parameter(Node):
     name: str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Lambda(Expr):
     """A function value: ``function(a, b) { ... }``, ``(a, b) -> expr``, ``a => { ... }``.
 
@@ -336,30 +340,30 @@ class Lambda(Expr):
 # --- statements ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ExpressionStatement(Stmt):
     expr: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class EmptyStatement(Stmt):
     """A lone ``;``."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Block(Stmt):
     """``{ ... }``; its value is its last statement's value."""
 
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class VarDeclarator(Node):
     name: str
     init: Expr | None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class VarDeclaration(Stmt):
     """``var a = 1, b``; ``let``; ``const`` (``kind``)."""
 
@@ -367,7 +371,7 @@ class VarDeclaration(Stmt):
     declarators: tuple[VarDeclarator, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class FunctionDeclaration(Stmt):
     """``function name(params) { ... }``: a ``const`` local holding the function (not hoisted)."""
 
@@ -375,7 +379,7 @@ class FunctionDeclaration(Stmt):
     function: Lambda
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class IfStatement(Stmt):
     """``if``/``else if``/``else``: ``orelse`` is another IfStatement, a statement, or None."""
 
@@ -384,7 +388,7 @@ class IfStatement(Stmt):
     orelse: Stmt | None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ForeachStatement(Stmt):
     """``for (var x : items) body``. ``kind`` is ``'var' 'let' 'const'`` or None for
     ``for (x : items)`` (an existing variable or a context variable)."""
@@ -396,7 +400,7 @@ class ForeachStatement(Stmt):
     name_pos: Pos = field(default=NOPOS)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ForStatement(Stmt):
     """C-style ``for (init; cond; update) body``; any part may be missing. ``init`` is a
     VarDeclaration or an Expr."""
@@ -407,41 +411,41 @@ class ForStatement(Stmt):
     body: Stmt
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class WhileStatement(Stmt):
     cond: Expr
     body: Stmt
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class DoWhileStatement(Stmt):
     body: Stmt
     cond: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class BreakStatement(Stmt):
     pass
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ContinueStatement(Stmt):
     pass
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ReturnStatement(Stmt):
     """``return expr;`` or a bare ``return;`` (value None)."""
 
     value: Expr | None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class ThrowStatement(Stmt):
     value: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class CatchClause(Node):
     """``catch (e)`` / ``catch (let e)`` / ``catch (var e)``; ``name`` may be None for a
     bare ``catch`` block if the grammar allows it."""
@@ -451,7 +455,7 @@ class CatchClause(Node):
     body: Block
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class TryResource(Node):
     """One resource of ``try (let r = expr; ...)``: a declared name or a bare expression."""
 
@@ -460,7 +464,7 @@ class TryResource(Node):
     value: Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class TryStatement(Stmt):
     resources: tuple[TryResource, ...]
     body: Block
@@ -468,7 +472,7 @@ class TryStatement(Stmt):
     finalizer: Block | None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class SwitchCase(Node):
     """One ``case a, b:`` (statement form) / ``case a, b ->`` (expression form). An empty
     ``labels`` tuple means ``default``. ``body`` is a tuple of statements (statement form)
@@ -478,25 +482,25 @@ class SwitchCase(Node):
     body: tuple[Stmt, ...] | Expr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class SwitchStatement(Stmt):
     subject: Expr
     cases: tuple[SwitchCase, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class SwitchExpression(Expr):
     subject: Expr
     cases: tuple[SwitchCase, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Annotation(Node):
     name: str
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class AnnotatedStatement(Stmt):
     """``@name(args) statement``: refused by the sandbox at compile time."""
 
@@ -504,7 +508,7 @@ class AnnotatedStatement(Stmt):
     statement: Stmt
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Pragma(Node):
     """``#pragma key value``: ``key`` is the dotted name, ``value`` the literal's value
     (str, int, float, bool, None) or the dotted name as a str."""
@@ -513,7 +517,7 @@ class Pragma(Node):
     value: object
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Script(Node):
     """A whole script: pragmas (in order) and top-level statements."""
 

@@ -110,19 +110,21 @@ def is_forbidden(name: object) -> bool:
     Verdicts on plain strings are remembered: this runs before every member access.
     """
     if type(name) is str:
-        verdict = _verdicts.get(name)
+        verdict = FORBIDDEN_VERDICTS.get(name)
         if verdict is None:
             verdict = _judge(name)
-            if len(_verdicts) < _MAX_VERDICTS:
-                _verdicts[name] = verdict
+            if len(FORBIDDEN_VERDICTS) < _MAX_VERDICTS:
+                FORBIDDEN_VERDICTS[name] = verdict
         return verdict
     if not isinstance(name, str):
         return False
     return _judge(str(name))
 
 
-#: remembered verdicts of ``is_forbidden`` (bounded: scripts may make names at run time)
-_verdicts: dict[str, bool] = {}
+#: remembered verdicts of ``is_forbidden``, name -> forbidden (bounded: scripts may make
+#: names at run time). Hot paths of ``access.py`` read it directly: ``.get(name) is False``
+#: means judged and allowed; a name not judged yet must go through ``is_forbidden``.
+FORBIDDEN_VERDICTS: dict[str, bool] = {}
 _MAX_VERDICTS = 8192
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from scriptengine import nodes as N
 from scriptengine.parser import parse
 from scriptengine.resolve import Resolution, resolve
@@ -20,8 +22,8 @@ def idents(node: object, name: str) -> list[N.Identifier]:
         if isinstance(x, N.Identifier) and x.name == name:
             out.append(x)
         if isinstance(x, N.Node):
-            for v in vars(x).values():
-                walk(v)
+            for f in dataclasses.fields(x):
+                walk(getattr(x, f.name))
         elif isinstance(x, tuple):
             for v in x:
                 walk(v)
