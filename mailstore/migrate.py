@@ -66,6 +66,8 @@ def _step_3(db: peewee.Database, migrator: SchemaMigrator) -> None:
     migrator.add_column("mail_account", "last_run_at", peewee.DateTimeField(null=True)).run()
     migrator.add_column("mail_account", "last_success_at", peewee.DateTimeField(null=True)).run()
     migrator.add_column("mail_account", "last_error", peewee.TextField(null=True)).run()
+    # sending (issue 6): an SMTP server signed by a private CA
+    migrator.add_column("smtp_account", "ca_file", peewee.TextField(null=True)).run()
     # the reply-token key (issue 6), encrypted, out of scripts' reach
     with db.bind_ctx([m.InternalSecret], bind_refs=False, bind_backrefs=False):
         db.create_tables([m.InternalSecret])
@@ -74,7 +76,7 @@ def _step_3(db: peewee.Database, migrator: SchemaMigrator) -> None:
 #: (version, description, step) for databases older than BUILTIN_VERSION
 _STEPS: list[tuple[int, str, Callable[[peewee.Database, SchemaMigrator], None]]] = [
     (2, "credential.authority, credential.ca_file, mail_account.ca_file", _step_2),
-    (3, "mail_account.last_run_at, last_success_at, last_error; internal_secret", _step_3),
+    (3, "mail_account.last_*, smtp_account.ca_file, internal_secret", _step_3),
 ]
 
 

@@ -268,6 +268,8 @@ class SmtpAccount(BaseModel):
     username = CharField(max_length=320, null=True)
     credential = ForeignKeyField(Credential, null=True, backref="smtpAccounts")
     fromAddress = CharField(max_length=320, null=True)
+    #: a PEM file of the CA that signs the server's certificate; null: the system's
+    caFile = TextField(null=True)
     isDefault = BooleanField(default=False)
     enabled = BooleanField(default=True)
     created = DateTimeField(default=utcnow)

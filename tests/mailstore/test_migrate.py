@@ -421,6 +421,7 @@ def test_a_version_1_database_gets_the_real_steps_without_losing_rows(
         ("mail_account", "last_run_at"),
         ("mail_account", "last_success_at"),
         ("mail_account", "last_error"),
+        ("smtp_account", "ca_file"),
     ):
         db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
     db.execute_sql('DROP TABLE "internal_secret"')
@@ -437,6 +438,7 @@ def test_a_version_1_database_gets_the_real_steps_without_losing_rows(
     assert {"ca_file", "last_run_at", "last_success_at", "last_error"} <= {
         c.name for c in db.get_columns("mail_account")
     }
+    assert "ca_file" in {c.name for c in db.get_columns("smtp_account")}
     assert "internal_secret" in db.get_tables()
     assert builtin_version(db) == BUILTIN_VERSION
     with db.bind_ctx(m.BUILTIN_MODELS, bind_refs=False, bind_backrefs=False):
