@@ -41,6 +41,8 @@ __all__ = [
     "MICROSOFT_AUTHORITY",
     "AccessToken",
     "DELEGATED_SCOPE",
+    "DELEGATED_SCOPES",
+    "SMTP_SEND_SCOPE",
     "ClientCredentials",
     "Delegated",
     "OAuthError",
@@ -53,6 +55,11 @@ _T = TypeVar("_T")
 IMAP_SCOPE = "https://outlook.office365.com/.default"
 #: the scope of delegated IMAP access (msal adds offline_access for the refresh token)
 DELEGATED_SCOPE = "https://outlook.office365.com/IMAP.AccessAsUser.All"
+#: the scope of delegated SMTP AUTH (sending as the person through the central server)
+SMTP_SEND_SCOPE = "https://outlook.office365.com/SMTP.Send"
+#: what a delegated login asks for: one token of the same resource serves IMAP and SMTP,
+#: so a person's credential can read their mailbox and send through Exchange Online
+DELEGATED_SCOPES = (DELEGATED_SCOPE, SMTP_SEND_SCOPE)
 #: the authority base when a credential names none; the tenant is appended
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 
@@ -227,7 +234,7 @@ class Delegated:
         authority: str | None = None,
         ca_file: str | None = None,
         encrypted_cache: str | None = None,
-        scope: str = DELEGATED_SCOPE,
+        scopes: tuple[str, ...] = DELEGATED_SCOPES,
         timeout: float = 30.0,
     ) -> None:
         self.name = name
@@ -235,7 +242,7 @@ class Delegated:
         self._box = box
         self.authority_url = f"{(authority or MICROSOFT_AUTHORITY).rstrip('/')}/{tenant}"
         self.ca_file = ca_file
-        self.scope = scope
+        self.scopes = list(scopes)
         self.timeout = timeout
         self._cache = _load_cache(box, encrypted_cache)
         self._app: msal.PublicClientApplication | None = None
@@ -275,7 +282,7 @@ class Delegated:
         Raises `OAuthError` when the authority refuses (unknown client or tenant).
         """
         app = self._application()
-        flow: dict[str, Any] = self._http(lambda: app.initiate_device_flow(scopes=[self.scope]))
+        flow: dict[str, Any] = self._http(lambda: app.initiate_device_flow(scopes=self.scopes))
         if "user_code" not in flow:
             raise _refused(self.name, flow)
         return flow
@@ -303,7 +310,7 @@ class Delegated:
         if not accounts:
             raise OAuthError(self.name, "nobody has signed in yet", again, "login_required")
         result = self._http(
-            lambda: app.acquire_token_silent_with_error([self.scope], account=accounts[0])
+            lambda: app.acquire_token_silent_with_error(self.scopes, account=accounts[0])
         )
         if not result:
             raise OAuthError(self.name, "the sign-in has expired", again, "login_required")

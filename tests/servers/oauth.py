@@ -245,7 +245,9 @@ class FakeAuthority:
         }
         return {
             "token_type": "Bearer",
-            "scope": "https://outlook.office365.com/IMAP.AccessAsUser.All",
+            # what the app was granted, as Entra ID answers: IMAP and SMTP of one resource
+            "scope": "https://outlook.office365.com/IMAP.AccessAsUser.All"
+            " https://outlook.office365.com/SMTP.Send",
             "expires_in": client.expires_in,
             "access_token": token,
             "refresh_token": refresh,
