@@ -255,7 +255,17 @@ class Store:
         return self._secrets
 
     def atomic(self) -> AbstractContextManager[Any]:
-        """Return a transaction block: all of it is committed, or none of it."""
+        """Return a transaction block: all of it is committed, or none of it.
+
+        Blocks are for writing: on SQLite an outermost block begins ``IMMEDIATE``, holding
+        the write lock from the start. A deferred transaction that reads and then writes
+        fails at once with "database is locked" when another process committed in
+        between, whatever the busy timeout (SQLITE_BUSY_SNAPSHOT in WAL mode); taking the
+        lock first makes the other writer wait instead. Nested blocks are savepoints;
+        PostgreSQL needs nothing of this (row locks and guarded UPDATEs decide there).
+        """
+        if isinstance(self.db, peewee.SqliteDatabase) and not self.db.in_transaction():
+            return self.db.atomic("IMMEDIATE")
         return self.db.atomic()
 
     def migrate(self) -> MigrationReport:
