@@ -6,6 +6,7 @@ Usage (the ingestion runner's view)::
         box.login("user@example.com", password)        # or box.login_xoauth2(user, token)
         status = box.select("INBOX")                   # FolderStatus(uidvalidity, uidnext, exists)
         uids = box.new_uids(after_uid=last_stored_uid)  # ascending, never <= after_uid
+        present = box.find_uids()                      # every UID; find_uids("UNSEEN"), ...
         for message in box.fetch(uids, batch_size=50, max_size=25 * 1024 * 1024):
             ...store message.raw (headers only when message.complete is False)...
         box.set_seen(done_uids)
@@ -21,6 +22,11 @@ option a person should look at); ``str(error)`` is one line fit for a per-accoun
 Traps handled here: ``UID SEARCH UID n:*`` always returns the last message even when its
 UID is below *n* (RFC 3501 6.4.8: ``*`` is the largest UID), so `new_uids` filters;
 imapclient's ``fetch("1:*")`` raises ValueError, so only explicit UIDs are fetched.
+
+Speed: a command about many messages names at most `SET_CHUNK` of them (STORE, MOVE and
+EXPUNGE as compact sequence sets, `uid_sets`: ``1:9000,9002``), so one round trip serves a
+thousand messages; `fetch` asks sizes and flags once per chunk, then one ``BODY.PEEK[]``
+per batch.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ __all__ = [
     "DEFAULT_PORTS",
     "KEYWORD_DONE",
     "KEYWORD_FAILED",
+    "SET_CHUNK",
     "FetchedMessage",
     "FolderStatus",
     "ImapAuthError",
@@ -52,12 +59,16 @@ __all__ = [
     "ImapUnavailableError",
     "ImapTLSError",
     "Security",
+    "uid_sets",
 ]
 
 Security = Literal["ssl", "starttls", "none"]
 
 #: the usual port for each security mode (RFC 8314: 993 implicit TLS, 143 otherwise)
 DEFAULT_PORTS: dict[str, int] = {"ssl": 993, "starttls": 143, "none": 143}
+
+#: at most this many UIDs in one command (its sequence set stays well under 64 KB)
+SET_CHUNK = 1000
 
 #: keywords written for people in a mail client when an account has ``--keywords``
 KEYWORD_DONE = "$MailwrightDone"
@@ -368,13 +379,21 @@ class ImapMailbox:
         self._status = dataclasses.replace(status, exists=exists)
         return exists
 
+    def find_uids(self, *criteria: str) -> list[int]:
+        """Return the UIDs of the selected folder matching *criteria*, ascending.
+
+        *criteria* are IMAP SEARCH keys, e.g. ``find_uids()`` (every message),
+        ``find_uids("UNSEEN")`` or ``find_uids("UNKEYWORD", KEYWORD_DONE)``. One round trip
+        whatever the folder's size; nothing is fetched. It does not `refresh` first (call it
+        when mail may have come in since SELECT on a long-lived connection).
+        """
+        self._require_selected()
+        found = self._call("search", self._client.search, list(criteria) or ["ALL"])
+        return sorted(int(u) for u in found)
+
     def sizes(self, uids: Iterable[int]) -> dict[int, int]:
         """Return ``{uid: RFC822.SIZE}`` for the UIDs that still exist (expunged ones vanish)."""
-        wanted = list(uids)
-        if not wanted:
-            return {}
-        answer = self._call("fetch", self._client.fetch, wanted, ["RFC822.SIZE"])
-        return {int(uid): int(data[b"RFC822.SIZE"]) for uid, data in answer.items()}
+        return {uid: int(data[b"RFC822.SIZE"]) for uid, data in self._meta(uids).items()}
 
     def fetch(
         self,
@@ -382,50 +401,80 @@ class ImapMailbox:
         *,
         batch_size: int = 50,
         max_size: int | None = None,
+        batch_bytes: int = 16 * 1024 * 1024,
     ) -> Iterator[FetchedMessage]:
         """Yield the messages *uids* in that order, fetched *batch_size* at a time.
 
-        Each batch first asks RFC822.SIZE and FLAGS, then ``BODY.PEEK[]`` for messages
-        within *max_size* and ``BODY.PEEK[HEADER]`` for the others (``complete=False``).
+        RFC822.SIZE and FLAGS come first, for up to `SET_CHUNK` UIDs in one command; then
+        each batch is one ``BODY.PEEK[]`` command for the messages within *max_size* (and
+        one ``BODY.PEEK[HEADER]`` for the others, ``complete=False``). A batch also ends
+        once it holds *batch_bytes*, so big messages are not all held in memory at once.
         PEEK leaves ``\\Seen`` alone: the runner flags only after its commit. A UID expunged
-        meanwhile is skipped silently.
+        meanwhile is skipped silently. Fetching lazily: the caller may act on the same
+        connection (flag, move) between two messages.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._require_selected()
         ordered = list(uids)
-        for start in range(0, len(ordered), batch_size):
-            batch = ordered[start : start + batch_size]
-            meta = self._call("fetch", self._client.fetch, batch, ["RFC822.SIZE", "FLAGS"])
-            whole = [u for u in batch if u in meta and _fits(meta[u], max_size)]
-            heads = [u for u in batch if u in meta and not _fits(meta[u], max_size)]
-            bodies: dict[int, bytes] = {}
-            if whole:
-                got = self._call("fetch", self._client.fetch, whole, ["BODY.PEEK[]"])
-                bodies.update({int(u): bytes(d.get(b"BODY[]") or b"") for u, d in got.items()})
-            if heads:
-                got = self._call("fetch", self._client.fetch, heads, ["BODY.PEEK[HEADER]"])
-                bodies.update(
-                    {int(u): bytes(d.get(b"BODY[HEADER]") or b"") for u, d in got.items()}
-                )
-            for uid in batch:
-                if uid not in meta or uid not in bodies:
-                    continue
-                yield FetchedMessage(
-                    uid=uid,
-                    size=int(meta[uid][b"RFC822.SIZE"]),
-                    raw=bodies[uid],
-                    complete=uid not in heads,
-                    flags=_flags(meta[uid].get(b"FLAGS", ())),
-                )
+        for start in range(0, len(ordered), SET_CHUNK):
+            chunk = ordered[start : start + SET_CHUNK]
+            meta = self._meta(chunk)
+            batch: list[int] = []
+            held = 0
+            for uid in chunk:
+                if uid not in meta:
+                    continue  # expunged meanwhile
+                batch.append(uid)
+                held += _size(meta[uid]) if _fits(meta[uid], max_size) else 0
+                if len(batch) >= batch_size or held >= batch_bytes:
+                    yield from self._fetch_batch(batch, meta, max_size)
+                    batch, held = [], 0
+            if batch:
+                yield from self._fetch_batch(batch, meta, max_size)
+
+    def _meta(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
+        """``{uid: {RFC822.SIZE, FLAGS}}`` for the UIDs that still exist, in few commands."""
+        found: dict[int, dict[bytes, Any]] = {}
+        for part in _chunks(uids):
+            answer = self._call("fetch", self._client.fetch, part, ["RFC822.SIZE", "FLAGS"])
+            # unsolicited FETCH answers (flags changed by another session) carry no size
+            found.update((int(u), d) for u, d in answer.items() if b"RFC822.SIZE" in d)
+        return found
+
+    def _fetch_batch(
+        self, batch: list[int], meta: dict[int, dict[bytes, Any]], max_size: int | None
+    ) -> Iterator[FetchedMessage]:
+        whole = [u for u in batch if _fits(meta[u], max_size)]
+        heads = [u for u in batch if not _fits(meta[u], max_size)]
+        bodies: dict[int, bytes] = {}
+        for wanted, item, key in (
+            (whole, "BODY.PEEK[]", b"BODY[]"),
+            (heads, "BODY.PEEK[HEADER]", b"BODY[HEADER]"),
+        ):
+            for part in _chunks(wanted):
+                got = self._call("fetch", self._client.fetch, part, [item])
+                # an unsolicited FETCH (another session changed flags) may carry no body
+                bodies.update({int(u): bytes(d[key]) for u, d in got.items() if key in d})
+        heads_set = set(heads)
+        for uid in batch:
+            if uid not in bodies:
+                continue
+            yield FetchedMessage(
+                uid=uid,
+                size=_size(meta[uid]),
+                raw=bodies[uid],
+                complete=uid not in heads_set,
+                flags=_flags(meta[uid].get(b"FLAGS", ())),
+            )
 
     def flags(self, uids: Iterable[int]) -> dict[int, tuple[str, ...]]:
         """Return ``{uid: flags}`` (system flags like ``\\Seen`` and keywords) for *uids*."""
-        wanted = list(uids)
-        if not wanted:
-            return {}
-        answer = self._call("fetch", self._client.get_flags, wanted)
-        return {int(uid): _flags(flags) for uid, flags in answer.items()}
+        found: dict[int, tuple[str, ...]] = {}
+        for part in _chunks(uids):
+            answer = self._call("fetch", self._client.fetch, part, ["FLAGS"])
+            found.update((int(u), _flags(d[b"FLAGS"])) for u, d in answer.items() if b"FLAGS" in d)
+        return found
 
     def set_seen(self, uids: Iterable[int]) -> None:
         """Add ``\\Seen`` to *uids*."""
@@ -463,11 +512,13 @@ class ImapMailbox:
         if create:
             self.create_folder(folder)
         capabilities = self.capabilities()
-        if "MOVE" in capabilities:
-            self._call("move", self._client.move, wanted, folder)
-            return
-        self._call("copy", self._client.copy, wanted, folder)
-        self._expunge(wanted, capabilities)
+        for uid_set in uid_sets(wanted):
+            if "MOVE" in capabilities:
+                self._call("move", self._client.move, uid_set, folder)
+            else:
+                self._call("copy", self._client.copy, uid_set, folder)
+        if "MOVE" not in capabilities:
+            self._expunge(wanted, capabilities)
 
     def delete(self, uids: Iterable[int]) -> None:
         """Mark *uids* ``\\Deleted`` and expunge them (UID EXPUNGE when UIDPLUS is offered)."""
@@ -482,7 +533,8 @@ class ImapMailbox:
     def _expunge(self, uids: list[int], capabilities: frozenset[str]) -> None:
         self._store(uids, ["\\Deleted"], add=True)
         if "UIDPLUS" in capabilities:
-            self._call("expunge", self._client.uid_expunge, uids)
+            for uid_set in uid_sets(uids):
+                self._call("expunge", self._client.uid_expunge, uid_set)
         else:
             self._call("expunge", self._client.expunge)
 
@@ -492,7 +544,8 @@ class ImapMailbox:
             return
         self._require_selected()
         method = self._client.add_flags if add else self._client.remove_flags
-        self._call("store", method, wanted, list(flags), silent=True)
+        for uid_set in uid_sets(wanted):
+            self._call("store", method, uid_set, list(flags), silent=True)
 
     def _require_selected(self) -> FolderStatus:
         if self._status is None:
@@ -511,8 +564,50 @@ def _flags(raw: Iterable[Any]) -> tuple[str, ...]:
     return tuple(f for f in (_text(f) for f in raw) if f.lower() != "\\recent")
 
 
+def _size(data: dict[bytes, Any]) -> int:
+    return int(data[b"RFC822.SIZE"])
+
+
 def _fits(data: dict[bytes, Any], max_size: int | None) -> bool:
-    return max_size is None or int(data[b"RFC822.SIZE"]) <= max_size
+    return max_size is None or _size(data) <= max_size
+
+
+def _chunks(uids: Iterable[int]) -> Iterator[list[int]]:
+    """*uids* (distinct, ascending) in lists of at most `SET_CHUNK`, for FETCH.
+
+    Trap: imapclient's ``fetch`` takes only a list of ints (it filters its answer with
+    ``int()`` of each id, so a ``"1:9"`` set raises ValueError); 1,000 UIDs of up to ten
+    digits stay under Dovecot's 64 KB line limit.
+    """
+    ordered = sorted(set(uids))
+    for start in range(0, len(ordered), SET_CHUNK):
+        yield ordered[start : start + SET_CHUNK]
+
+
+def uid_sets(uids: Iterable[int], chunk: int | None = None) -> Iterator[str]:
+    """Yield IMAP sequence sets (``"3:7,9,12:40"``) covering exactly *uids*, each for at most
+    *chunk* (default `SET_CHUNK`) UIDs; nothing for no UIDs.
+
+    Runs of consecutive UIDs become ranges, so a command about thousands of messages stays
+    short (Dovecot refuses lines over 64 KB, ``imap_max_line_length``). A range covers only
+    UIDs that were asked: never ``*``, never a UID between two that were not consecutive.
+    For STORE, MOVE, COPY and UID EXPUNGE; imapclient's ``fetch`` wants lists of ints
+    (`_chunks`).
+    """
+    ordered = sorted(set(uids))
+    size = chunk or SET_CHUNK
+    for start in range(0, len(ordered), size):
+        part = ordered[start : start + size]
+        ranges: list[str] = []
+        first = last = part[0]
+        for uid in part[1:]:
+            if uid == last + 1:
+                last = uid
+                continue
+            ranges.append(f"{first}:{last}" if last > first else str(first))
+            first = last = uid
+        ranges.append(f"{first}:{last}" if last > first else str(first))
+        yield ",".join(ranges)
 
 
 def _close_quietly(client: IMAPClient) -> None:

@@ -28,6 +28,7 @@ from mailstore.sources import LocalSource, SourceError, open_source
 
 __all__ = [
     "AccountCheck",
+    "AccountEdit",
     "AccountSpec",
     "CredentialSpec",
     "SettingsError",
@@ -36,6 +37,7 @@ __all__ = [
     "add_credential",
     "check_account",
     "connect_account",
+    "edit_account",
     "get_account",
     "get_credential",
     "get_param",
@@ -48,6 +50,7 @@ __all__ = [
     "parse_since",
     "remove_account",
     "remove_credential",
+    "rename_account",
     "set_account_enabled",
     "set_param",
     "unset_param",
@@ -378,6 +381,142 @@ def header_block(raw: bytes) -> bytes:
         return raw
     end = min(ends)
     return raw[: end + (4 if raw.startswith(b"\r\n\r\n", end) else 2)]
+
+
+@dataclass
+class AccountEdit:
+    """What ``accounts edit`` was given: None leaves a setting as it is.
+
+    ``handler`` "" (``--no-handler``) drops the account's own handler (the global one
+    applies again); ``keywords`` True/False; ``quiet_period_hours`` 0 removes it."""
+
+    handler: str | None = None
+    after: str | None = None
+    quiet_period_hours: int | None = None
+    credential: str | None = None
+    folder: str | None = None
+    address: str | None = None
+    keywords: bool | None = None
+    ca_file: str | None = None
+
+
+def edit_account(store: Store, name: str, edit: AccountEdit) -> tuple[m.MailAccount, list[str]]:
+    """Change settings of the account *name* with the checks of `add_account`; return it
+    with one line per change (``after: seen -> move:Done``) and notes.
+
+    Only the columns changed are written (one UPDATE), so a run working on the account
+    meanwhile keeps its lease and its ledger. Paths are stored absolute. Raises
+    `SettingsError` naming the option to fix, or when nothing would change.
+    """
+    account = get_account(store, name)
+    kind = str(account.sourceKind)
+    imap = kind == "imap"
+    values: dict[str, object] = {}
+    notes: list[str] = []
+    for option, given in (
+        ("--credential", edit.credential),
+        ("--folder", edit.folder),
+        ("--ca-file", edit.ca_file),
+        ("--keywords", edit.keywords),
+    ):
+        if given is not None and not imap:
+            raise SettingsError(f"{option} is for IMAP accounts; {name!r} is a {kind}")
+    if edit.handler is not None:
+        if edit.handler and not Path(edit.handler).is_file():
+            raise SettingsError(f"--handler {edit.handler}: no such file")
+        values["handlerScript"] = str(Path(edit.handler).resolve()) if edit.handler else None
+    if edit.after is not None:
+        values["afterProcessing"] = _normalise_after(edit.after, kind)
+    if edit.quiet_period_hours is not None:
+        if edit.quiet_period_hours < 0:
+            raise SettingsError("--quiet-period: give a number of hours above 0 (0 removes it)")
+        values["quietPeriodHours"] = edit.quiet_period_hours or None
+    if edit.address is not None:
+        if not _ADDRESS.match(edit.address):
+            raise SettingsError(f"--address {edit.address!r}: not an e-mail address")
+        values["address"] = edit.address
+    if edit.credential is not None:
+        credential = get_credential(store, edit.credential)
+        values["credential"] = credential.id
+        if credential.kind != "password" and edit.address is None and not account.address:
+            raise SettingsError(
+                f"credential {credential.name!r} is OAuth2: give --address, the mailbox to "
+                "log in to"
+            )
+    if edit.folder is not None:
+        if not edit.folder.strip():
+            raise SettingsError("--folder: give the folder's name (INBOX)")
+        values["folder"] = edit.folder.strip()
+        notes.append(
+            f"the next run fetches the messages of {values['folder']} it has not stored "
+            "(all of them, the first time)"
+        )
+    if edit.keywords is not None:
+        values["imapKeywords"] = edit.keywords
+    if edit.ca_file is not None:
+        if not Path(edit.ca_file).is_file():
+            raise SettingsError(f"--ca-file {edit.ca_file}: no such file")
+        values["caFile"] = str(Path(edit.ca_file).resolve())
+    if not values:
+        raise SettingsError(
+            "nothing to change: give --handler, --no-handler, --after, --quiet-period, "
+            "--credential, --folder, --address, --keywords, --no-keywords or --ca-file"
+        )
+    changes = [_change_line(account, field_name, value) for field_name, value in values.items()]
+    a = m.MailAccount
+    with store.atomic():
+        a.update(**values).where(a.id == account.id).execute()
+    return get_account(store, name), [c for c in changes if c] + notes
+
+
+#: the option a MailAccount field is set with, for the lines `edit_account` returns
+_EDIT_LABELS = {
+    "handlerScript": "handler",
+    "afterProcessing": "after",
+    "quietPeriodHours": "quiet period",
+    "address": "address",
+    "credential": "credential",
+    "folder": "folder",
+    "imapKeywords": "keywords",
+    "caFile": "ca file",
+}
+
+
+def _change_line(account: m.MailAccount, field_name: str, value: object) -> str:
+    """``after: seen -> move:Done``; a credential by name (never its secret)."""
+    old: object = getattr(account, field_name)
+    if field_name == "credential":
+        old = account.credential.name if account.credential is not None else None
+        value = m.Credential.get_by_id(value).name
+    if field_name == "handlerScript":
+        old, value = old or "(the global one)", value or "(the global one)"
+    return f"{_EDIT_LABELS[field_name]}: {_shown(old)} -> {_shown(value)}"
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def rename_account(store: Store, old: str, new: str) -> m.MailAccount:
+    """Rename the account *old* to *new* and return it. Its e-mails, leases and records stay
+    with it (they point at its id). `SettingsError` when *new* is empty or taken."""
+    account = get_account(store, old)
+    if not new.strip():
+        raise SettingsError("an account needs a name")
+    if new == old:
+        raise SettingsError(f"the account is already named {old!r}")
+    if m.MailAccount.get_or_none(m.MailAccount.name == new) is not None:
+        raise SettingsError(f"an account named {new!r} exists")
+    try:
+        with store.atomic():
+            m.MailAccount.update(name=new).where(m.MailAccount.id == account.id).execute()
+    except peewee.IntegrityError:  # taken by another process since the check above
+        raise SettingsError(f"an account named {new!r} exists") from None
+    return get_account(store, new)
 
 
 def get_account(store: Store, name: str) -> m.MailAccount:

@@ -1,5 +1,5 @@
-"""``mailwright accounts``: the mailboxes the runner reads (add, list, show, enable,
-disable, remove, test). The checks and the writing are in ``runtime.settings``."""
+"""``mailwright accounts``: the mailboxes the runner reads (add, edit, rename, list, show,
+enable, disable, remove, test). The checks and the writing are in ``runtime.settings``."""
 
 from __future__ import annotations
 
@@ -13,24 +13,28 @@ from mailstore import models as m
 
 from ..context import open_context
 from ..settings import (
+    AccountEdit,
     AccountSpec,
     SettingsError,
     add_account,
     check_account,
+    edit_account,
     get_account,
     list_accounts,
     parse_since,
     remove_account,
+    rename_account,
     set_account_enabled,
 )
 from ._common import UsageError, add_action
 
 NAME = "accounts"
-HELP = "mail accounts: add, list, show, enable, disable, remove, test"
+HELP = "mail accounts: add, edit, rename, list, show, enable, disable, remove, test"
 DESCRIPTION = (
     "The mailboxes `mailwright ingest` reads: an IMAP folder, or a local Maildir, mbox file "
     "or folder of .eml files. `accounts add NAME --purpose P --imap HOST --credential C` "
-    "adds one; `accounts test NAME` tries it."
+    "adds one; `accounts edit NAME --after move:Done` changes one; `accounts test NAME` "
+    "tries it."
 )
 
 
@@ -62,6 +66,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     when.add_argument("--from-now", action="store_true", help="ignore what is there now")
     add.add_argument("--allow-insecure", action="store_true", help="permit --security none")
     add.add_argument("--ca-file", metavar="FILE", help="the CA of a server's certificate")
+    edit = add_action(sub, "edit", "change an account's settings")
+    edit.add_argument("name", metavar="NAME")
+    handler = edit.add_mutually_exclusive_group()
+    handler.add_argument("--handler", metavar="SCRIPT", help="this account's own handler script")
+    handler.add_argument(
+        "--no-handler", action="store_true", help="drop its own handler (the global one runs)"
+    )
+    edit.add_argument("--after", metavar="ACTION", help="seen, move:FOLDER, delete or none")
+    edit.add_argument(
+        "--quiet-period", type=int, metavar="HOURS", help="no mail this long warns (0: never)"
+    )
+    edit.add_argument("--credential", metavar="CRED", help="log in with another credential")
+    edit.add_argument("--folder", help="read another IMAP folder")
+    edit.add_argument("--address", help="the mailbox's address (XOAUTH2 logs in as it)")
+    edit.add_argument(
+        "--keywords",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the state as IMAP keywords (or not)",
+    )
+    edit.add_argument("--ca-file", metavar="FILE", help="the CA of the server's certificate")
+    rename = add_action(sub, "rename", "rename an account (its e-mails stay with it)")
+    rename.add_argument("name", metavar="OLD")
+    rename.add_argument("new_name", metavar="NEW")
     add_action(sub, "list", "list the accounts")
     for action, text in (
         ("show", "show an account's settings"),
@@ -76,7 +104,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     action = getattr(args, "accounts_command", None)
     if action is None:
-        raise UsageError("say what to do: add, list, show, enable, disable, remove or test")
+        raise UsageError(
+            "say what to do: add, edit, rename, list, show, enable, disable, remove or test"
+        )
     with open_context(args.config) as ctx:
         try:
             return _run(action, args, ctx.store, ctx.zone, console)
@@ -90,6 +120,16 @@ def _run(action: str, args: argparse.Namespace, store: Any, zone: Any, console: 
         console.print(f"added account {account.name} ({_source(account)})", markup=False)
         for note in notes:
             console.print(note, markup=False)
+        return 0
+    if action == "edit":
+        account, lines = edit_account(store, args.name, _edit(args))
+        console.print(f"account {account.name} changed", markup=False)
+        for line in lines:
+            console.print(f"  {line}", markup=False)
+        return 0
+    if action == "rename":
+        rename_account(store, args.name, args.new_name)
+        console.print(f"account {args.name} is now {args.new_name}", markup=False)
         return 0
     if action == "list":
         _print_table(list_accounts(store), console)
@@ -137,6 +177,19 @@ def _spec(args: argparse.Namespace, zone: Any) -> AccountSpec:
     )
 
 
+def _edit(args: argparse.Namespace) -> AccountEdit:
+    return AccountEdit(
+        handler="" if args.no_handler else args.handler,
+        after=args.after,
+        quiet_period_hours=args.quiet_period,
+        credential=args.credential,
+        folder=args.folder,
+        address=args.address,
+        keywords=args.keywords,
+        ca_file=args.ca_file,
+    )
+
+
 def _source(account: m.MailAccount) -> str:
     if account.sourceKind == "imap":
         return f"imap {account.host}:{account.port} {account.security} {account.folder}"
@@ -175,6 +228,9 @@ def _details(a: m.MailAccount) -> list[tuple[str, str]]:
         ("quiet period", f"{a.quietPeriodHours} h" if a.quietPeriodHours else "-"),
         ("since", f"{a.since:%Y-%m-%d %H:%M} UTC" if a.since else "-"),
         ("enabled", "yes" if a.enabled else "no"),
+        ("last run", f"{a.lastRunAt:%Y-%m-%d %H:%M} UTC" if a.lastRunAt else "never"),
+        ("last success", f"{a.lastSuccessAt:%Y-%m-%d %H:%M} UTC" if a.lastSuccessAt else "never"),
+        ("last error", a.lastError or "-"),
     ]
     stored = m.ReceivedEmail.select().where(m.ReceivedEmail.mailAccount == a).count()
     rows.append(("stored e-mails", str(stored)))

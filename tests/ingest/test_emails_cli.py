@@ -1,5 +1,5 @@
 """The commands around ingestion: ``ingest``, ``emails`` (list and show) and ``reprocess``,
-run through ``runtime.cli.main`` against a configured store."""
+run through ``runtime.cli.main`` against a configured store, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,19 +13,25 @@ from mailstore.api import Store
 from mailstore.config import load_config
 from runtime.cli import main
 from tests.ingest.test_ingest_local import FAILING, GOOD, make_emlfolder, make_maildir
+from tests.mailstore.conftest import db_url  # noqa: F401
 
 
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """A mailwright folder: config, handler, a log file setting, a migrated SQLite store
-    with one Maildir account of three messages; a wide console for rich's tables."""
+def setup(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,  # noqa: F811 - SQLite, and PostgreSQL when configured
+) -> dict[str, Path]:
+    """A mailwright folder: config, handler, a log file setting, a migrated store (SQLite
+    or PostgreSQL) with one Maildir account of three messages; a wide console for rich's
+    tables."""
     monkeypatch.setenv("COLUMNS", "200")
     handler = tmp_path / "handler.jexl"
     handler.write_text(GOOD, encoding="utf-8")
     config = tmp_path / "mailwright.toml"
     config.write_text(
-        '[database]\nurl = "sqlite:///mw.db"\n[handler]\nscript = "handler.jexl"\n'
-        '[log]\nfile = "mailwright.log"\n',
+        f"[database]\nurl = {json.dumps(db_url)}\n"
+        '[handler]\nscript = "handler.jexl"\n[log]\nfile = "mailwright.log"\n',
         encoding="utf-8",
     )
     box = make_maildir(tmp_path / "box", 3)

@@ -214,7 +214,7 @@ def test_an_action_the_source_cannot_do_fails_the_account_only(ctx, tmp_path) ->
 def test_a_crash_before_the_action_is_finished_by_the_next_run(ctx, tmp_path, monkeypatch) -> None:
     path = make_emlfolder(tmp_path / "in", 2)
     account = add_account("box", "emlfolder", path, "delete")
-    import runtime.ingest as ingest_module
+    import runtime.ingest.account as ingest_module  # where the run calls after_action
 
     def crash(*args: object) -> bool:
         raise KeyboardInterrupt  # the process dies between the commit and the action

@@ -43,6 +43,7 @@ def test_add_list_show_disable_enable_remove_a_maildir(configured: Path, tmp_pat
     status, out = cli(capsys, "accounts", "show", "faktury")
     assert status == 0
     assert "quiet period:   48 h" in out and "stored e-mails: 0" in out
+    assert "last run:       never" in out and "last error:     -" in out
     assert cli(capsys, "accounts", "disable", "faktury") == (0, "account faktury disabled\n")
     assert accounts(configured)[0].enabled is False
     assert cli(capsys, "accounts", "enable", "faktury")[0] == 0
@@ -248,3 +249,60 @@ def test_a_move_target_folder_is_kept_as_given(
     assert status == 0
     (account,) = accounts(configured)
     assert account.afterProcessing == "move:Zpracováno" and account.imapKeywords is True
+
+
+# --- edit and rename -----------------------------------------------------------------------
+
+
+def test_edit_fixes_an_imap_account_that_failed_its_test(
+    dovecot, imap_user, imap_login, servers_ca, tmp_path: Path, capsys
+):
+    add_imap(capsys, "a", dovecot.ssl_port, "--folder", "Archiv")
+    assert cli(capsys, "accounts", "test", "a")[0] == 1  # the private CA is not trusted
+    status, out = cli(capsys, "accounts", "edit", "a", "--ca-file", str(servers_ca.ca_file),
+                      "--folder", "INBOX", "--keywords", "--after", "move:Done")  # fmt: skip
+    assert status == 0, out
+    assert out.startswith("account a changed\n")
+    assert "after: seen -> move:Done" in out and "keywords: no -> yes" in out
+    assert "folder: Archiv -> INBOX" in out
+    status, out = cli(capsys, "accounts", "test", "a")
+    assert status == 0 and "INBOX: 0 message(s)" in out, out
+    status, out = cli(capsys, "accounts", "show", "a")
+    assert "after:          move:Done" in out and "keywords:       yes" in out
+    assert f"ca file:        {servers_ca.ca_file.resolve()}" in out
+    status, out = cli(capsys, "accounts", "edit", "a", "--no-keywords")
+    assert status == 0 and "keywords: yes -> no" in out
+
+
+def test_edit_and_rename_on_the_command_line(configured: Path, tmp_path: Path, capsys):
+    maildir = make_maildir(tmp_path / "md", 1)
+    cli(capsys, "accounts", "add", "box", "--purpose", "INVOICES", "--maildir", str(maildir))
+    script = tmp_path / "own.jexl"
+    script.write_text("1", encoding="utf-8")
+    status, out = cli(capsys, "accounts", "edit", "box", "--handler", str(script),
+                      "--quiet-period", "12")  # fmt: skip
+    assert status == 0, out
+    assert f"handler: (the global one) -> {script.resolve()}" in out
+    assert "quiet period: - -> 12" in out
+    status, out = cli(capsys, "accounts", "edit", "box", "--no-handler")
+    assert status == 0 and f"handler: {script.resolve()} -> (the global one)" in out
+    assert accounts(configured)[0].handlerScript is None
+    # refusals are usage errors naming the option; nothing changes
+    for args, expected in [
+        ((), "nothing to change"),
+        (("--after", "delete:x"), "use seen, move:FOLDER, delete or none"),
+        (("--folder", "INBOX"), "--folder is for IMAP accounts"),
+        (("--handler", "x.jexl", "--no-handler"), "not allowed with argument"),
+    ]:
+        status, out = cli(capsys, "accounts", "edit", "box", *args)
+        assert status == 2 and expected in out, out
+    status, out = cli(capsys, "accounts", "edit", "nope", "--quiet-period", "1")
+    assert status == 2 and "no account named 'nope' (accounts: box)" in out
+    assert cli(capsys, "accounts", "rename", "box", "faktury") == (
+        0,
+        "account box is now faktury\n",
+    )
+    assert [a.name for a in accounts(configured)] == ["faktury"]
+    cli(capsys, "accounts", "add", "b2", "--purpose", "GENERAL", "--maildir", str(maildir))
+    status, out = cli(capsys, "accounts", "rename", "b2", "faktury")
+    assert status == 2 and "an account named 'faktury' exists" in out

@@ -25,18 +25,21 @@ from mailstore.config import load_config
 from mailstore.migrate import BUILTIN_VERSION, builtin_version, migrate
 from mailstore.sources import open_source
 from runtime.settings import (
+    AccountEdit,
     AccountSpec,
     CredentialSpec,
     SettingsError,
     add_account,
     add_credential,
     check_account,
+    edit_account,
     get_param,
     header_block,
     list_params,
     parse_since,
     remove_account,
     remove_credential,
+    rename_account,
     set_account_enabled,
     set_param,
     unset_param,
@@ -445,12 +448,18 @@ def test_a_version_1_database_gets_the_new_columns(store: Store) -> None:
         migrator.drop_column("credential", "authority").run()
         migrator.drop_column("credential", "ca_file").run()
         migrator.drop_column("mail_account", "ca_file").run()
+        # what version 3 added, so the database is really at version 1
+        for column in ("last_run_at", "last_success_at", "last_error"):
+            migrator.drop_column("mail_account", column).run()
+        db.drop_tables([m.InternalSecret])
         # a fresh database records only the current version: make it look like version 1
         m.SchemaVersion.update(version=1).execute()
     assert builtin_version(db) == 1
     report = migrate(db, store.schema)
     assert report.changes == [
-        "built-in schema version 2: credential.authority, credential.ca_file, mail_account.ca_file"
+        "built-in schema version 2: credential.authority, credential.ca_file, mail_account.ca_file",
+        "built-in schema version 3: mail_account.last_run_at, last_success_at, last_error; "
+        "internal_secret",
     ]
     assert builtin_version(db) == BUILTIN_VERSION
     assert {"authority", "ca_file"} <= {c.name for c in db.get_columns("credential")}
@@ -463,4 +472,114 @@ def test_an_imap_account_without_a_credential_fails_its_check(store: Store) -> N
     result = check_account(store, "bare")
     assert not result.ok and result.lines == [
         "bare: account 'bare' has no credential (add one with --credential)"
+    ]
+
+
+# --- accounts edit and rename ------------------------------------------------------------
+
+
+def test_edit_changes_only_what_is_given_and_says_what_changed(
+    store: Store, tmp_path: Path
+) -> None:
+    password(store)
+    add_credential(store, CredentialSpec("app", "oauth2_client", tenant="t", client_id="c",
+                                         secret="x"))  # fmt: skip
+    add_account(store, AccountSpec("a", "INVOICES", "imap", host="h", credential="login"))
+    script = tmp_path / "own.jexl"
+    script.write_text("1", encoding="utf-8")
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-", encoding="utf-8")
+    account, lines = edit_account(
+        store, "a",
+        AccountEdit(handler=str(script), after="move: Hotovo", quiet_period_hours=24,
+                    credential="app", folder="Faktury", address="inbox@example.com",
+                    keywords=True, ca_file=str(ca)),
+    )  # fmt: skip
+    fresh = m.MailAccount.get_by_id(account.id)
+    assert fresh.handlerScript == str(script.resolve()) and fresh.caFile == str(ca.resolve())
+    assert (fresh.afterProcessing, fresh.quietPeriodHours, fresh.folder) == (
+        "move:Hotovo",
+        24,
+        "Faktury",
+    )
+    assert (fresh.address, fresh.imapKeywords, fresh.credential.name) == (
+        "inbox@example.com",
+        True,
+        "app",
+    )
+    assert fresh.host == "h" and fresh.port == 993  # untouched
+    assert "after: seen -> move:Hotovo" in lines
+    assert "credential: login -> app" in lines and "keywords: no -> yes" in lines
+    assert "handler: (the global one) -> " + str(script.resolve()) in lines
+    assert any("fetches the messages of Faktury" in line for line in lines)
+    assert not any("s3cret" in line or "x" == line for line in lines)
+    # back: no own handler, no quiet period, no keywords
+    _, lines = edit_account(store, "a", AccountEdit(handler="", quiet_period_hours=0,
+                                                    keywords=False))  # fmt: skip
+    fresh = m.MailAccount.get_by_id(account.id)
+    assert (fresh.handlerScript, fresh.quietPeriodHours, fresh.imapKeywords) == (None, None, False)
+    assert "quiet period: 24 -> -" in lines
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (AccountEdit(), "nothing to change"),
+        (AccountEdit(after="archive"), "use seen, move:FOLDER, delete or none"),
+        (AccountEdit(after="move:"), "needs a folder"),
+        (AccountEdit(quiet_period_hours=-1), "above 0"),
+        (AccountEdit(address="nope"), "not an e-mail address"),
+        (AccountEdit(credential="missing"), "no credential named 'missing'"),
+        (AccountEdit(handler="/no/such.jexl"), "--handler /no/such.jexl: no such file"),
+        (AccountEdit(ca_file="/no/ca.pem"), "--ca-file /no/ca.pem: no such file"),
+        (AccountEdit(folder=" "), "--folder"),
+    ],
+)
+def test_edit_refusals_name_the_option_and_change_nothing(
+    store: Store, edit: AccountEdit, message: str
+) -> None:
+    password(store)
+    add_account(store, AccountSpec("a", "INVOICES", "imap", host="h", credential="login"))
+    before = dict(m.MailAccount.get().__data__)
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        edit_account(store, "a", edit)
+    assert dict(m.MailAccount.get().__data__) == before
+
+
+def test_edit_of_a_local_account_keeps_to_what_it_can_do(store: Store, tmp_path: Path) -> None:
+    mailbox.mbox(tmp_path / "a.mbox", create=True).close()
+    add_account(store, AccountSpec("box", "GENERAL", "mbox", path=str(tmp_path / "a.mbox")))
+    password(store)
+    for edit, message in [
+        (AccountEdit(after="seen"), "not possible for a mbox"),
+        (AccountEdit(credential="login"), "--credential is for IMAP accounts"),
+        (AccountEdit(folder="INBOX"), "--folder is for IMAP accounts"),
+        (AccountEdit(keywords=True), "--keywords is for IMAP accounts"),
+    ]:
+        with pytest.raises(SettingsError, match=message):
+            edit_account(store, "box", edit)
+    _, lines = edit_account(store, "box", AccountEdit(quiet_period_hours=48))
+    assert lines == ["quiet period: - -> 48"]
+    with pytest.raises(SettingsError, match="no account named 'nope'"):
+        edit_account(store, "nope", AccountEdit(quiet_period_hours=1))
+
+
+def test_rename_keeps_the_emails_with_the_account(store: Store, tmp_path: Path) -> None:
+    box = make_maildir(tmp_path / "md", 2)
+    add_account(store, AccountSpec("old", "INVOICES", "maildir", path=str(box), from_now=True))
+    add_account(store, AccountSpec("other", "GENERAL", "maildir", path=str(box)))
+    account = rename_account(store, "old", "new")
+    assert account.name == "new"
+    assert m.ReceivedEmail.select().where(m.ReceivedEmail.mailAccount == account).count() == 2
+    for old, new, message in [
+        ("new", "other", "an account named 'other' exists"),
+        ("new", " ", "needs a name"),
+        ("new", "new", "already named 'new'"),
+        ("old", "x", "no account named 'old'"),
+    ]:
+        with pytest.raises(SettingsError, match=message):
+            rename_account(store, old, new)
+    assert [a.name for a in m.MailAccount.select().order_by(m.MailAccount.name)] == [
+        "new",
+        "other",
     ]
