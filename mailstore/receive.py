@@ -17,6 +17,7 @@ import peewee
 from mailstore import models as m
 from mailstore.api import Store
 from mailstore.mime import MailPart, ParsedEmail, parse_email
+from mailstore.replylink import link_received
 
 __all__ = ["store_received", "find_received"]
 
@@ -207,4 +208,6 @@ def _insert(
                 contentId=part.content_id,
                 position=position,
             )
+        # a reply or a bounce: linked to what was sent, in the same transaction (issue 6)
+        link_received(store, row, parsed)
         return row

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import email.utils
+import linecache
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mailstore.outmessage import header_text, new_message_id, parse_addresses
 from mailstore.schema import EntitySchema, default_schema
 from scriptengine import Engine, Options
-from scriptengine.errors import EvalError
+from scriptengine.access import script_position
+from scriptengine.errors import Diagnostic, EvalError
 from scriptengine.host import HostFunction
 from scriptengine.resolve import TYPE_FROM_FIRST_ARGUMENT
 from scriptengine.thread import Thread
@@ -40,6 +42,7 @@ from .records import (
     builtin_type_info,
     schema_type_infos,
 )
+from .robot import loop_guard, rate_limit, robot_address
 from .session import RunSession, current_session
 
 
@@ -123,18 +126,23 @@ def _param(thread: Thread, name: Any) -> str | None:
 
 _MAIL_OPTIONS = ("cc", "bcc", "html", "attachments", "relatedTo")
 _REPLY_OPTIONS = (*_MAIL_OPTIONS, "subject", "to")
-_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\Z")
+#: answer prefixes a reply's subject drops before adding ``Re: ``: Re, RE, Re[2], Re(2),
+#: and the German, Czech and Nordic ones (AW, Odp, SV); ``Fwd:`` is kept
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|aw|odp|sv)\s*(?:\[\d+\]|\(\d+\))?\s*:)+\s*", re.I)
 
 
 def _no_line_breaks(what: str, text: str) -> str:
     # Header injection: a CR or LF in a header value would start a new header line.
-    if any(c in text for c in "\r\n\x00"):
-        raise EvalError(f"{what} must not contain a line break")
-    return text
+    try:
+        return header_text(text, what)
+    except ValueError as err:
+        raise EvalError(str(err)) from None
 
 
 def _addresses(what: str, value: Any) -> list[str]:
-    """A String or a List of Strings as checked e-mail addresses (``Jana <j@x.cz>`` too)."""
+    """A String or a List of Strings as checked e-mail addresses (``Jana <j@x.cz>`` too; a
+    String with several, separated by commas, gives each). A domain in Unicode becomes its
+    ASCII form."""
     if value is None:
         return []
     items = [value] if isinstance(value, str) else value
@@ -146,11 +154,10 @@ def _addresses(what: str, value: Any) -> list[str]:
     for item in items:
         if not isinstance(item, str):
             raise EvalError(f"{what}: an address is a String, not {java_class_name(item)}")
-        text = _no_line_breaks(f"an address in {what}", str(item)).strip()
-        _name, addr = email.utils.parseaddr(text)
-        if not addr or not _ADDRESS.match(addr):
-            raise EvalError(f"{what}: '{text}' is not an e-mail address")
-        out.append(text)
+        try:
+            out += [str(a) for a in parse_addresses(str(item), f"an address in {what}")]
+        except ValueError as err:
+            raise EvalError(str(err)) from None
     return out
 
 
@@ -201,9 +208,8 @@ def _related(function: str, value: Any) -> tuple[str | None, int | None]:
 
 
 def _message_id(session: RunSession) -> str:
-    robot = session.param("mail.robotAddress") or ""
-    domain = robot.rpartition("@")[2] or "mailwright.invalid"
-    return email.utils.make_msgid(domain=domain)
+    robot = robot_address(session.store) or ""
+    return new_message_id(robot.rpartition("@")[2])
 
 
 def _text(function: str, what: str, value: Any, *, header: bool = False) -> str:
@@ -213,6 +219,22 @@ def _text(function: str, what: str, value: Any, *, header: bool = False) -> str:
         raise EvalError(f"{function}: the {what} is a String, not {java_class_name(value)}")
     text = str(value)
     return _no_line_breaks(f"the {what}", text) if header else text
+
+
+def reply_subject(original: str | None) -> str:
+    """The subject of a reply: ``Re: `` and the original without its answer prefixes
+    (``RE: Re[2]: AW: x`` -> ``Re: x``; ``Fwd: x`` -> ``Re: Fwd: x``)."""
+    rest = _REPLY_PREFIX.sub("", (original or "").strip(), count=1)
+    return f"Re: {rest}".rstrip()
+
+
+def _reply_references(row: Any) -> list[str]:
+    """The original's References and its Message-ID: the thread so far (capped when the
+    message is built, `mailstore.outmessage.MAX_REFERENCES`)."""
+    refs = [str(r) for r in (row.references or [])]
+    if row.messageId and (not refs or refs[-1] != row.messageId):
+        refs.append(str(row.messageId))
+    return refs
 
 
 def _queue(
@@ -263,9 +285,34 @@ def _send_mail(thread: Thread, to: Any, subject: Any, body: Any, options: Any = 
     )
 
 
-def _reply(thread: Thread, received: Any, body: Any, options: Any = None) -> str:
+def _skip_reply(thread: Thread, reason: str) -> None:
+    """Record a reply the guards stopped: a log line (kept in the ScriptRun) and a warning
+    at the script's position (``run --json`` "warnings"). The same stop at the same place
+    is recorded once, its warning counting the repeats (a loop must not fill the log)."""
+    message = f"reply not sent: {reason}"
+    filename, line, column = script_position()
+    for seen in thread.warnings:
+        if (
+            isinstance(seen, Diagnostic)
+            and seen.code == "reply-skipped"
+            and (seen.filename, seen.line, seen.column, seen.message)
+            == (filename, line, column, message)
+        ):
+            seen.extra["count"] = seen.extra.get("count", 1) + 1
+            return
+    thread.log(message)
+    source = linecache.getline(f"<jexl:{filename}>", line) if line else None
+    thread.warn(
+        Diagnostic(
+            "warning", message, filename, line, column, source or None, None, "reply-skipped"
+        )
+    )
+
+
+def _reply(thread: Thread, received: Any, body: Any, options: Any = None) -> str | None:
     """``reply(email, body, {...})``: queue an answer to a received e-mail (to its
-    Reply-To, else its sender; ``Re:`` subject; In-Reply-To and References set)."""
+    Reply-To, else its sender; ``Re:`` subject; In-Reply-To and References set); returns
+    its Message-ID, or null when the loop guards or the rate limit stopped it."""
     session = _session(thread, "reply")
     if not isinstance(received, EmailRecord):
         raise EvalError(
@@ -276,22 +323,31 @@ def _reply(thread: Thread, received: Any, body: Any, options: Any = None) -> str
     to = _addresses("to", opts.get("to")) if opts.get("to") is not None else []
     if not to:
         to = _addresses("to", list(row.replyTo or []) or row.mailFrom)
+    if not to:
+        raise EvalError("reply: the e-mail has no sender or Reply-To address to answer")
     subject = opts.get("subject")
     if subject is None:
-        original = str(row.subject or "")
-        subject = original if re.match(r"(?i)re:", original) else f"Re: {original}".rstrip()
-    message_id = row.messageId
-    references = [*list(row.references or []), *([message_id] if message_id else [])]
+        subject = reply_subject(row.subject)
+    subject = _text("reply", "subject", subject, header=True)
+    body_text = _text("reply", "body", body)
+    recipients = [*to, *_addresses("cc", opts.get("cc")), *_addresses("bcc", opts.get("bcc"))]
+    config = session.store.config
+    per_hour = config.auto_replies_per_hour if config is not None else 10
+    reason = loop_guard(session.store, row, recipients) or rate_limit(recipients, per_hour)
+    session.charge(2)
+    if reason is not None:
+        _skip_reply(thread, reason)
+        return None
     return _queue(
         session,
         "reply",
         to,
-        _text("reply", "subject", subject, header=True),
-        _text("reply", "body", body),
+        subject,
+        body_text,
         opts,
         {
-            "inReplyTo": message_id,
-            "references": references,
+            "inReplyTo": row.messageId,
+            "references": _reply_references(row),
             "autoSubmitted": "auto-replied",
         },
     )
@@ -348,7 +404,14 @@ def standard_functions() -> list[HostFunction]:
             "String",
             "sendMail(to, subject, body, {cc, bcc, html, attachments, relatedTo}): queue mail",
         ),
-        _fn("reply", _reply, 2, 3, "String", "reply(email, body, {...}): queue an answer"),
+        _fn(
+            "reply",
+            _reply,
+            2,
+            3,
+            "String",
+            "reply(email, body, {...}): queue an answer; null when the loop guards stop it",
+        ),
     ]
 
 

@@ -296,8 +296,9 @@ class AuthResults(HostObject):
 
 
 class SentEmailRecord(Record):
-    """A SentEmail: ``messageId``, ``to``, ``subject``, ``sentDate``, ``state``,
-    ``relatedTo`` (the record that sent it, or null)."""
+    """A SentEmail: ``messageId``, ``to``, ``cc``, ``subject``, ``sentDate``, ``state``,
+    ``lastReply`` (the server's answer; a bounce's reason), ``relatedTo`` (the record that
+    sent it, or null: a record of a type the schema no longer has reads as null)."""
 
     type_name = "SentEmail"
     jexl_type = TypeInfo(
@@ -309,7 +310,10 @@ class SentEmailRecord(Record):
             "cc": _p("cc", "List", "the copies"),
             "subject": _p("subject", "String", "the subject"),
             "sentDate": _p("sentDate", DATETIME_TYPE, "when it was sent, or null"),
-            "state": _p("state", "String", "QUEUED, SENDING, SENT, FAILED, ..."),
+            "state": _p("state", "String", "QUEUED, SENDING, SENT, FAILED, BOUNCED, ..."),
+            "lastReply": _p(
+                "lastReply", "String", "the server's last answer, or why it bounced, or null"
+            ),
             "relatedTo": _p("relatedTo", None, "the record that sent it, or null"),
         },
         strict=True,

@@ -11,6 +11,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 from tests.servers.fixtures import *  # noqa: F403 - the real-server fixtures
+from tests.servers.smtp import smtp_plain, smtp_relay, smtp_server, smtp_ssl  # noqa: F401
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(

@@ -10,9 +10,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from ..context import open_context
 from ..ingest import IngestReport, ingest
+from ..ingest.dryrun import size_text
 from ._common import UsageError
 
 NAME = "ingest"
@@ -93,11 +95,21 @@ def _log_file(path: Any, level: str) -> Iterator[None]:
 
 def _summary(report: IngestReport, console: Console) -> None:
     for account in report.accounts:
+        if report.dry_run and account.pending:
+            _pending_table(account.name, account.pending, console)
         console.print(account.summary(), markup=False)
     if not report.accounts:
         console.print("no enabled mail accounts (add one with `mailwright accounts add`)")
     if report.dry_run:
         console.print("dry run: nothing was stored", markup=False)
+
+
+def _pending_table(name: str, pending: list[tuple[str, int]], console: Console) -> None:
+    """What a dry run found new in one account: UID (or file key) and size."""
+    table = Table("UID / key", "size", title=f"{name}: would be fetched", title_justify="left")
+    for key, size in pending:
+        table.add_row(key, size_text(size))
+    console.print(table)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -126,4 +138,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
             except ValueError as exc:  # an unknown account
                 raise UsageError(str(exc)) from None
         _summary(report, console)
-    return 0 if report.ok else 1
+        delivered = True
+        if not args.dry_run:
+            # the mail the handlers queued leaves now, after their runs committed
+            from ..outbox import deliver
+            from .deliver import print_report
+
+            outbox = deliver(ctx)
+            if outbox.sent or outbox.deferred or outbox.failed or outbox.unknown or outbox.error:
+                print_report(outbox, console)
+            delivered = outbox.ok
+    return 0 if report.ok and delivered else 1

@@ -362,6 +362,37 @@ def test_send_mail_checks_its_arguments(ctx) -> None:
     )
 
 
+def test_a_line_break_error_points_at_the_script_line(ctx) -> None:
+    report = run_file(
+        "t.jexl",
+        "var s = 'Faktura';\nsendMail('a@b.cz', s + '\\r\\nBcc: e@x.cz', 'b')",
+        context=ctx,
+    )
+    assert report.error is not None and report.error.line == 2
+    assert (
+        report.error.message
+        == "the subject must not contain a line break (CR or LF) or a NUL character"
+    )
+
+
+def test_addresses_are_checked_as_mail_programs_read_them(ctx) -> None:
+    got = value(
+        ctx,
+        "sendMail(['\"Novák, Jan\" <jan@x.cz>, eva@y.cz', 'info@háčky.cz'], 's', 'b');"
+        "findOne('SentEmail', {}).to",
+    )
+    assert got == ['"Novák, Jan" <jan@x.cz>', "eva@y.cz", "info@xn--hky-ela4t.cz"]
+    for bad in ("a@b", "jana@", "<a@b.cz", "jana nováková", "žluť@x.cz"):
+        said = error(ctx, f"sendMail('{bad}', 's', 'b')")
+        assert "is not an e-mail address" in said or "non-ASCII name before the @" in said, said
+
+
+def test_message_ids_are_in_the_robot_domain(ctx) -> None:
+    assert value(ctx, "sendMail('a@b.cz', 's', 'b')").endswith("@mailwright.invalid>")
+    m.GlobalParameter.create(name="mail.robotAddress", value="robot@firma.cz")
+    assert value(ctx, "sendMail('a@b.cz', 's', 'b')").endswith("@firma.cz>")
+
+
 def test_reply_answers_the_sender(ctx) -> None:
     raw = (MAIL / "en_plain_auth.eml").read_bytes()
     report = ok(ctx, "reply(entity, 'Thanks')", eml=raw, commit=True)
@@ -494,11 +525,7 @@ def test_bodies_and_sent_email_link(ctx) -> None:
         f"From: jana@dodavatel.cz\r\nTo: robot@firma.cz\r\nSubject: Re: Dotaz\r\n"
         f"In-Reply-To: {sent}\r\nMessage-ID: <answer@dodavatel.cz>\r\n\r\nOpraveno.\r\n"
     ).encode()
-    row_id = ok(ctx, "entity.id", eml=answer, commit=True).result
-    # reply linking is the sending issue's; link it by hand as it will
-    email = ctx.store.get("ReceivedEmail", int(row_id))
-    email.sentEmail = m.SentEmail.get(m.SentEmail.messageId == sent)
-    email.save()
+    # stored, the answer is linked to what was sent by its In-Reply-To (mailstore.replylink)
     got = value(
         ctx,
         "var s = entity.sentEmail; [s.subject, s.to, s.state, s.relatedTo.note, s.sentDate]",
