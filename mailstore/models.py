@@ -458,7 +458,8 @@ class ScriptRun(BaseModel):
     startedAt = DateTimeField(default=utcnow, index=True)
     durationMs = FloatField(default=0.0)
     steps = BigIntegerField(default=0)
-    #: ``ok``, ``compile``, ``runtime`` or ``limit``
+    #: ``ok``, ``compile``, ``runtime``, ``limit``, or ``internal`` (a bug of mailwright's own
+    #: code while handling: counted as an attempt like a script's failure)
     outcome = CharField(max_length=20, default="ok")
     result = JSONTextField(null=True)
     errorMessage = TextField(null=True)

@@ -27,6 +27,7 @@ __all__ = [
     "SecretKeyWarning",
     "generate_key",
     "load_secret_box",
+    "split_keys",
 ]
 
 #: the environment variable that holds the key (it wins over the key file)
@@ -104,7 +105,9 @@ class SecretBox:
             raise  # pragma: no cover - decrypt always raises here
 
 
-def _split_keys(text: str) -> list[str]:
+def split_keys(text: str) -> list[str]:
+    """The keys in a key file's text or the environment variable, newest first: separated
+    by commas or lines, ``#`` comments ignored."""
     keys: list[str] = []
     for line in text.splitlines():
         line = line.split("#", 1)[0]  # Fernet keys never contain "#": the rest is a comment
@@ -142,7 +145,7 @@ def load_secret_box(
     env = os.environ if environ is None else environ
     value = env.get(ENV_VAR)
     if value:
-        return SecretBox(_split_keys(value), f"environment variable {ENV_VAR}")
+        return SecretBox(split_keys(value), f"environment variable {ENV_VAR}")
     if key_file is None:
         raise SecretKeyError(f"no secret key: set {ENV_VAR} or secrets.keyFile in mailwright.toml")
     path = Path(key_file)
@@ -162,4 +165,4 @@ def load_secret_box(
             SecretKeyWarning,
             stacklevel=2,
         )
-    return SecretBox(_split_keys(text), f"key file {path}")
+    return SecretBox(split_keys(text), f"key file {path}")

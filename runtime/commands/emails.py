@@ -1,4 +1,5 @@
-"""``mailwright emails [--state S] [--account NAME] [--json]`` and ``emails show ID``."""
+"""``mailwright emails [--state S] [--account NAME] [--json]``, ``emails show ID`` and
+``emails --stale`` (the accounts whose mail stopped arriving or whose runs stopped working)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from rich.table import Table
 
 from mailstore import models as m
 from mailstore.api import Store, StoreError
+from mailstore.housekeeping import raw_message_status
 
 from ..context import open_context
+from ..health import stale_accounts
 from ._common import UsageError
 
 NAME = "emails"
@@ -23,7 +26,9 @@ DESCRIPTION = (
     "List what came in, newest first: id, account, state, attempts, when, sender and "
     "subject (--state, --account and --limit narrow it; --json prints a JSON array). "
     "`mailwright emails show ID` shows one e-mail with every handler run, its log and "
-    "the records it made."
+    "the records it made. `mailwright emails --stale` lists the accounts that received "
+    "nothing for longer than their quiet period or had no successful run for a day "
+    "(exit 1 when there are any)."
 )
 
 
@@ -33,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--account", metavar="NAME", help="only this account's e-mails")
     parser.add_argument("--limit", type=int, default=100, metavar="N", help="at most N (100)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="list the accounts with no mail for their quiet period or no success for a day",
+    )
 
 
 def _when(value: dt.datetime | None) -> str | None:
@@ -116,6 +126,8 @@ def _details(store: Store, row: m.ReceivedEmail) -> dict[str, Any]:
             "sentDate": _when(row.sentDate),
             "size": row.size,
             "sha256": row.sha256,
+            # None while the raw message is stored; gc's retention removes old ones
+            "rawMessage": raw_message_status(store, row),
             "parseError": row.parseError,
             "note": row.note,
             "attachments": [
@@ -182,6 +194,8 @@ def _show(args: argparse.Namespace, store: Store, console: Console) -> int:
         if value not in (None, [], ""):
             shown = ", ".join(map(str, value)) if isinstance(value, list) else value
             say(f"  {label}: {shown}", markup=False)
+    if data["rawMessage"]:
+        say(f"  {data['rawMessage']}", markup=False)
     if not data["runs"]:
         say("no handler runs", markup=False)
     for run in data["runs"]:
@@ -207,10 +221,31 @@ def _show(args: argparse.Namespace, store: Store, console: Console) -> int:
     return 0
 
 
+def _stale(args: argparse.Namespace, store: Store, console: Console) -> int:
+    """The health problems of the enabled accounts; exit 1 when there are any."""
+    problems = stale_accounts(store)
+    if args.json:
+        sys.stdout.write(json.dumps([p.to_json() for p in problems], ensure_ascii=False) + "\n")
+        return 1 if problems else 0
+    if not problems:
+        console.print("no stale accounts", markup=False)
+        return 0
+    table = Table("account", "problem", "since (UTC)", "what to do")
+    for p in problems:
+        since = "" if p.since is None else p.since.strftime("%Y-%m-%d %H:%M")
+        table.add_row(p.account, p.reason, since, p.advice)
+    console.print(table)
+    return 1
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     if args.action and args.action[0] != "show":
         raise UsageError(f"unknown action {args.action[0]!r} (use: mailwright emails show ID)")
+    if args.stale and (args.action or args.state or args.account is not None):
+        raise UsageError("--stale lists accounts: give it alone (with --json if wanted)")
     with open_context(args.config) as ctx:
+        if args.stale:
+            return _stale(args, ctx.store, console)
         if args.action:
             return _show(args, ctx.store, console)
         return _list(args, console)
