@@ -6,6 +6,14 @@ are renamed into place, so a blob is either complete or absent, even after a cra
 leftover temporary file is garbage, never a blob). Content already present is not
 written again. Contents are streamed in chunks: a 30 MB attachment is never held in
 memory twice.
+
+Durability: when a write method returns, the blob is on disk, its content (the file's
+fsync) and its name (the folder's fsync after the rename), so a database row naming it
+may commit (ARCHITECTURE.md, "Ingestion guarantees"). Content found already stored
+costs no write and no fsync of its own, only a fsync of its folder (its writer may have
+been killed between its rename and that fsync; on a clean folder it costs microseconds).
+The calls are thread-safe: writing several blobs from several threads lets the file
+system join their fsyncs into one journal commit (``mailstore.receive`` does that).
 """
 
 from __future__ import annotations
@@ -47,6 +55,34 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _refresh(final: Path) -> bool:
+    """Mark stored content as just written again; False when it is gone after all.
+
+    ``gc`` keeps blobs younger than its grace period: content that was stored long ago,
+    became unreferenced and now arrives again would otherwise look old enough to remove
+    between this write and the commit of the rows that use it again."""
+    try:
+        os.utime(final)
+    except FileNotFoundError:  # gc removed it just now: the caller writes it anew
+        return False
+    return True
+
+
+def _install(tmp: Path, final: Path) -> None:
+    """Rename the fsynced temporary file *tmp* to *final* and make the name durable."""
+    try:
+        os.replace(tmp, final)
+    except FileNotFoundError:
+        # the blob's folder is new (os.replace fails fast; no stat on the common path):
+        # its own name in the folder above must be durable too
+        made = [p for p in (final.parent.parent, final.parent) if not p.is_dir()]
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+        for folder in made:
+            _fsync_dir(folder.parent)
+    _fsync_dir(final.parent)
+
+
 class BlobWriter:
     """Receives a blob's content chunk by chunk; `BlobStore.writer` makes one.
 
@@ -74,17 +110,19 @@ class BlobWriter:
 
     def commit(self) -> tuple[str, int]:
         """Store the content written so far; return ``(sha256, size)``."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
         sha = self._hash.hexdigest()
         final = self._store.path(sha)
-        if final.exists():
-            self._tmp.unlink()  # the same content is already stored
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._tmp, final)
+        if final.exists() and _refresh(final):
+            # the same content is already stored (and was fsynced by its writer): this
+            # copy needs no fsync, only the folder's name of the stored one may
+            self._file.close()
+            self._tmp.unlink()
             _fsync_dir(final.parent)
+        else:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            _install(self._tmp, final)
         self.sha256 = sha
         return sha, self.size
 
@@ -164,12 +202,26 @@ class BlobStore:
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         """Store *data*; return (sha256, size). Nothing is written when it is already there."""
         sha = hashlib.sha256(data).hexdigest()
-        if self.exists(sha):
+        final = self.path(sha)
+        if final.is_file() and _refresh(final):
+            _fsync_dir(final.parent)  # as in BlobWriter.commit: the name may be recent
             return sha, len(data)
-        with self.writer() as w:
-            view = memoryview(data)
-            for start in range(0, len(data), CHUNK_SIZE):
-                w.write(view[start : start + CHUNK_SIZE])
+        # the hash is known: written straight to a temporary file, not through a
+        # BlobWriter (that would hash the content a second time)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="blob-")
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                view = memoryview(data)
+                for start in range(0, len(data), CHUNK_SIZE):
+                    f.write(view[start : start + CHUNK_SIZE])
+                f.flush()
+                os.fsync(f.fileno())
+            _install(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return sha, len(data)
 
     def open(self, sha256: str) -> BinaryIO:

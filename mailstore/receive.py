@@ -9,6 +9,11 @@ server (the guarantee in ARCHITECTURE.md, "Exactly once") costs nothing.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -66,6 +71,47 @@ def find_received(
     return m.ReceivedEmail.get_or_none(*conditions)
 
 
+#: the SQL of `_stored_id`, by (database class, IMAP identity or not)
+_ID_SQL: dict[tuple[str, bool], str] = {}
+
+
+def _stored_id(
+    account: m.MailAccount | int,
+    *,
+    folder: str | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    key: str | None = None,
+) -> int | None:
+    """Return the id of the stored e-mail with this identity, or None (checked: `_identity`).
+
+    The question asked of every message before anything is written: the SQL is built by
+    peewee once per database kind and reused, and only the id is read (``get_or_none``
+    builds a 30-column query and a model object each time, about a millisecond).
+    """
+    conditions = _identity(account, folder, uidvalidity, uid, key)
+    e = m.ReceivedEmail
+    db = e._meta.database
+    account_id = account.id if isinstance(account, m.MailAccount) else account
+    imap = key is None
+    fields: list[tuple[Any, Any]] = [(e.mailAccount, account_id)]
+    fields += (
+        [(e.folder, folder), (e.uidvalidity, uidvalidity), (e.uid, uid)] if imap else [(e.key, key)]
+    )
+    # the values as peewee would send them (MailCharField cuts and replaces NUL)
+    params = tuple(field.db_value(value) for field, value in fields)
+    cache_key = (type(db).__name__, imap)
+    sql = _ID_SQL.get(cache_key)
+    if sql is None:
+        sql, built = e.select(e.id).where(*conditions).limit(1).sql()
+        if tuple(built) != params:  # a peewee that orders parameters otherwise: no cache
+            found = db.execute_sql(sql, built).fetchone()
+            return int(found[0]) if found else None
+        _ID_SQL[cache_key] = sql
+    found = db.execute_sql(sql, params).fetchone()
+    return int(found[0]) if found else None
+
+
 def _naive_utc(value: datetime | None) -> datetime | None:
     # The store keeps naive UTC datetimes (mailstore.models); parse_email gives aware UTC.
     return value.replace(tzinfo=None) if value is not None else None
@@ -99,17 +145,64 @@ def _email_fields(parsed: ParsedEmail) -> dict[str, Any]:
     }
 
 
-def _store_parts(store: Store, parsed: ParsedEmail) -> list[tuple[MailPart, bool]]:
-    """Write every part's content to the blob store; return (part, is inline part) pairs.
+#: threads writing a message's blobs at once (see `_blob_pool`)
+BLOB_THREADS = 4
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
 
-    Done before the transaction: blob writes cannot be rolled back, and a blob left by
-    a transaction that failed is only unreferenced (``gc`` removes it).
+
+def _blob_pool() -> ThreadPoolExecutor:
+    """Return the threads that write blobs, made on first use in this process.
+
+    Why threads: a blob costs two fsyncs (file, folder), milliseconds each, and a message
+    has several blobs; fsyncs issued at the same moment share one journal commit, and
+    they wait without the GIL, so the raw message is written while it is parsed.
     """
-    parts = [(p, False) for p in parsed.attachments] + [(p, True) for p in parsed.inline_parts]
-    for part, _ in parts:
-        if not store.blobs.exists(part.sha256):
-            store.blobs.put_bytes(part.content)
-    return parts
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            # a forked child inherits the pool object but none of its threads
+            _pool = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="mailwright-blobs")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def _wait(writes: Iterable[Future[Any]]) -> None:
+    """Wait for every blob write to end; then raise the first failure, if any.
+
+    Waiting for all of them even after a failure: no write is still running when the
+    caller goes on (or reports the error), so the blobs are all there or the call failed.
+    """
+    failure: BaseException | None = None
+    for write in writes:
+        try:
+            write.result()
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the others
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+def _store_parts(store: Store, parsed: ParsedEmail) -> list[Future[Any]]:
+    """Start writing every part's content to the blob store; return the running writes.
+
+    Started before the transaction and waited for before its commit (`_insert`): blob
+    writes cannot be rolled back, and a blob left by a transaction that failed is only
+    unreferenced (``gc`` removes it). Each content is written once even when several
+    parts have it.
+    """
+    pool = _blob_pool()
+    writes: dict[str, Future[Any]] = {}
+    for part in [*parsed.attachments, *parsed.inline_parts]:
+        if part.sha256 not in writes:
+            writes[part.sha256] = pool.submit(store.blobs.put_bytes, part.content)
+    return list(writes.values())
+
+
+def _parts(parsed: ParsedEmail) -> list[tuple[MailPart, bool]]:
+    """Return the (part, is inline part) pairs of a message, in the order they are stored."""
+    return [(p, False) for p in parsed.attachments] + [(p, True) for p in parsed.inline_parts]
 
 
 def store_received(
@@ -137,46 +230,55 @@ def store_received(
     existing row comes back with ``created`` False; this holds against a concurrent
     writer too (the unique index decides, the loser returns the winner's row). Otherwise
     the raw message and each attachment's content go to the blob store (each content
-    once), and the ReceivedEmail, its AttachedFile and ReceivedEmailAttachment rows are
-    written in one transaction (a savepoint when the caller has one open).
+    once, fsynced by a few threads while the message is parsed and its rows written),
+    and the ReceivedEmail, its AttachedFile and ReceivedEmailAttachment rows are written
+    in one transaction (a savepoint when the caller has one open), which commits only
+    after every blob is durable; a blob that cannot be written raises (no row is left).
 
     Never fails because of the message's content: what cannot be parsed is explained in
     ``parseError``. ``state`` and ``reason`` are for the runner's SKIPPED and IGNORED
     messages; ``received_date`` (aware or naive UTC) defaults to now.
     """
     conditions = _identity(account, folder, uidvalidity, uid, key)
-    existing = m.ReceivedEmail.get_or_none(*conditions)
-    if existing is not None:
-        return existing, False
-    if isinstance(source, bytes | bytearray | memoryview):
-        raw = bytes(source)
-        store.blobs.put_bytes(raw)
-        parsed = parse_email(raw, trusted_authserv_id=trusted_authserv_id)
-    else:
-        sha, _ = store.blobs.put_stream(source)
-        with store.blobs.open(sha) as stored:
-            parsed = parse_email(stored, trusted_authserv_id=trusted_authserv_id)
-    parts = _store_parts(store, parsed)
+    existing_id = _stored_id(account, folder=folder, uidvalidity=uidvalidity, uid=uid, key=key)
+    if existing_id is not None:
+        return m.ReceivedEmail.get_by_id(existing_id), False
+    writes: list[Future[Any]] = []
     try:
-        row = _insert(
-            store,
-            account,
-            parsed,
-            parts,
-            identity={"folder": folder, "uidvalidity": uidvalidity, "uid": uid, "key": key},
-            extra={
-                "state": state,
-                "reason": reason,
-                **({"receivedDate": _naive_utc(received_date)} if received_date else {}),
-            },
-        )
-    except peewee.IntegrityError:
-        # Another writer stored the same message between our check and our insert: the
-        # unique index decided, and its row is the answer. Any other violation is a bug.
-        winner = m.ReceivedEmail.get_or_none(*conditions)
-        if winner is None:
-            raise
-        return winner, False
+        if isinstance(source, bytes | bytearray | memoryview):
+            raw = bytes(source)
+            # written (and fsynced) by another thread while this one parses
+            writes.append(_blob_pool().submit(store.blobs.put_bytes, raw))
+            parsed = parse_email(raw, trusted_authserv_id=trusted_authserv_id)
+        else:
+            sha, _ = store.blobs.put_stream(source)
+            with store.blobs.open(sha) as stored:
+                parsed = parse_email(stored, trusted_authserv_id=trusted_authserv_id)
+        writes += _store_parts(store, parsed)
+        try:
+            row = _insert(
+                store,
+                account,
+                parsed,
+                _parts(parsed),
+                identity={"folder": folder, "uidvalidity": uidvalidity, "uid": uid, "key": key},
+                extra={
+                    "state": state,
+                    "reason": reason,
+                    **({"receivedDate": _naive_utc(received_date)} if received_date else {}),
+                },
+                writes=writes,
+            )
+        except peewee.IntegrityError:
+            # Another writer stored the same message between our check and our insert: the
+            # unique index decided, and its row is the answer. Any other violation is a bug.
+            winner = m.ReceivedEmail.get_or_none(*conditions)
+            if winner is None:
+                raise
+            return winner, False
+    finally:
+        # on every way out (the winner's row, a failure) no write is left running
+        futures_wait(writes)
     return row, True
 
 
@@ -187,8 +289,15 @@ def _insert(
     parts: list[tuple[MailPart, bool]],
     identity: dict[str, Any],
     extra: dict[str, Any],
+    writes: list[Future[Any]],
 ) -> m.ReceivedEmail:
-    """Write the rows in one transaction; peewee.IntegrityError when the identity is taken."""
+    """Write the rows in one transaction; peewee.IntegrityError when the identity is taken.
+
+    *writes* are the blob writes still running: the transaction commits only once every
+    one of them has ended well (the guarantee: a blob is durable before the row naming
+    it commits), and rolls back when one failed. Waiting at the end, not before the
+    first INSERT, lets the fsyncs run while the rows are written.
+    """
     with store.atomic():
         row = m.ReceivedEmail.create(
             mailAccount=account, **identity, **_email_fields(parsed), **extra
@@ -210,4 +319,5 @@ def _insert(
             )
         # a reply or a bounce: linked to what was sent, in the same transaction (issue 6)
         link_received(store, row, parsed)
+        _wait(writes)  # raises (the transaction rolls back) when a blob is not stored
         return row

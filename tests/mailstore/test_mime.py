@@ -6,16 +6,17 @@ import base64
 import hashlib
 import io
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import pytest
 
 from mailstore import htmltext, tnef
-from mailstore.mime import Headers, decode_header_value, decode_text, parse_email
+from mailstore.mime import Headers, ParsedEmail, decode_header_value, decode_text, parse_email
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
 CZ_TEXT = (
@@ -24,7 +25,7 @@ CZ_TEXT = (
 )
 
 
-def parse_fixture(name: str, **kwargs: str):
+def parse_fixture(name: str, **kwargs: str) -> ParsedEmail:
     return parse_email((FIXTURES / name).read_bytes(), **kwargs)
 
 
@@ -64,7 +65,7 @@ def test_folded_references_header() -> None:
 def test_dates_are_utc_with_the_original_offset_kept() -> None:
     mail = parse_fixture("cz_iso88592_qp.eml")  # Wed, 16 Sep 2026 08:05:00 -0430
     assert mail.sent_date == datetime(2026, 9, 16, 12, 35, tzinfo=UTC)
-    assert mail.sent_date is not None and mail.sent_date.utcoffset().total_seconds() == 0
+    assert mail.sent_date is not None and mail.sent_date.utcoffset() == timedelta(0)
     assert mail.sent_date_offset == -270
     assert parse_fixture("en_plain_auth.eml").sent_date_offset == -420
 
@@ -402,7 +403,7 @@ def test_unreadable_file_object_is_explained() -> None:
         def read(self, size: int = -1) -> bytes:
             raise OSError("disk on fire")
 
-    mail = parse_email(Broken())
+    mail = parse_email(cast(BinaryIO, Broken()))
     assert mail.parse_errors == ["the message cannot be read: disk on fire"]
 
 

@@ -117,7 +117,8 @@ def _reference_bytes(part: EmailMessage) -> bytes:
     try:
         content = part.get_content()
     except KeyError:  # multipart/* without parts: email has no content manager for it
-        return part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        return payload if isinstance(payload, bytes) else b""
     if isinstance(content, str):
         return content.encode(part.get_content_charset() or "ascii", "surrogateescape")
     if isinstance(content, bytes):
@@ -133,7 +134,7 @@ def reference_attachments(msg: EmailMessage) -> list[tuple[str | None, str, int,
     """(name, type, size, sha256) of iter_attachments, nested multiparts opened up."""
     found = []
     for item in msg.iter_attachments():
-        for part in _leaves(item):  # type: ignore[arg-type]
+        for part in _leaves(item):
             data = _reference_bytes(part)
             found.append(
                 (

@@ -262,7 +262,7 @@ def test_every_corpus_message_is_stored(store: Store, account: m.MailAccount) ->
         assert [(n, t, size) for n, t, size, _, _, _ in attachments_of(row)] == [
             (p.filename, p.content_type, p.size) for p in parsed.attachments + parsed.inline_parts
         ], path.name
-        for part in row.parts:
+        for part in row.parts:  # type: ignore[attr-defined]
             assert store.file(part.attachedFile.sha256) == next(
                 p.content
                 for p in parsed.attachments + parsed.inline_parts
