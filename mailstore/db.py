@@ -70,7 +70,13 @@ def open_database(url: str, *, connect: bool = True) -> peewee.Database:
                 ("journal_mode", "wal"),
                 ("foreign_keys", 1),
                 ("busy_timeout", int(SQLITE_BUSY_SECONDS * 1000)),
-                ("synchronous", "normal"),  # safe with WAL: a crash loses no committed data
+                # FULL, not NORMAL: the server is told (seen, moved, deleted) right
+                # after a commit, so the commit must survive a power cut or kernel
+                # crash too, not only a killed process. Under NORMAL the last commits
+                # may roll back after a power cut, and a message the server already
+                # deleted (``--after delete``) or moved would be lost with its records.
+                # The price is one WAL fsync per commit (two a message: store, run).
+                ("synchronous", "full"),
             ],
             timeout=SQLITE_BUSY_SECONDS,
         )

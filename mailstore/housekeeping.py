@@ -23,16 +23,19 @@ again just before it goes. What goes:
 
 Safe against a concurrent ingestion: a blob is written before the rows that name it are
 committed, so blobs and file rows younger than the grace period (`GRACE`, one hour) are
-never removed, and each candidate is looked up again right before it is deleted.
-Trap: a blob already stored long ago and unreferenced keeps its old modification time
-when a new message brings the same content again; if ``gc --yes`` runs exactly between
-that write and the new rows' commit it can remove it. Running gc when no ingestion runs
-(e.g. at night, see examples/cron.txt) avoids that window.
+never removed, and each candidate is looked up again right before it is deleted. A blob
+is removed by renaming it into the store's temporary folder first and reading its age
+*after* the rename (`_remove_blob`): a writer that refreshed it before the rename shows,
+and one that comes after finds the name gone.
+The blob store's writers refresh the modification time of content they find already
+stored (and store it anew when it vanished meanwhile), so content stored long ago,
+unreferenced, and brought again by a new message counts as young from that write on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -325,13 +328,11 @@ def apply(store: Any, found: GcPlan, *, now: dt.datetime | None = None) -> GcRes
             if sha in needed:
                 done.skipped += 1
                 continue
-            try:
-                if store.blobs.path(sha).stat().st_mtime >= young_after:
-                    done.skipped += 1
-                    continue
-            except FileNotFoundError:
+            outcome = _remove_blob(store.blobs, sha, young_after)
+            if outcome == "kept":
+                done.skipped += 1
                 continue
-            if not store.blobs.delete(sha):
+            if outcome == "absent":
                 continue
             if sha in expired:
                 done.raw_messages += 1
@@ -346,6 +347,34 @@ def apply(store: Any, found: GcPlan, *, now: dt.datetime | None = None) -> GcRes
         except FileNotFoundError:
             pass
     return done
+
+
+def _remove_blob(blobs: Any, sha: str, young_after: float) -> str:
+    """Remove blob *sha* of *blobs* (a `mailstore.blobs.BlobStore`) unless it was written
+    or refreshed at *young_after* (epoch seconds) or later; return ``"removed"``,
+    ``"kept"`` or ``"absent"``.
+
+    The blob is renamed into the store's temporary folder first and its age read there:
+    a writer that refreshed it before the rename shows in that age (the blob is put back),
+    and a writer that comes after the rename finds no blob and must store it anew. A
+    crash between the rename and the unlink leaves a temporary file, which a later gc
+    removes after a day.
+    """
+    path = blobs.path(sha)
+    trash = blobs.tmp_dir / f"gc-{sha}-{os.getpid()}"
+    try:
+        os.rename(path, trash)
+    except FileNotFoundError:
+        try:
+            blobs.tmp_dir.mkdir(parents=True, exist_ok=True)
+            os.rename(path, trash)
+        except FileNotFoundError:
+            return "absent"
+    if trash.stat().st_mtime >= young_after:
+        os.replace(trash, path)  # back in place (a writer may have stored it anew: same bytes)
+        return "kept"
+    trash.unlink()
+    return "removed"
 
 
 def _still_needed(store: Any, shas: list[str], raw_cutoff: dt.datetime | None) -> set[str]:

@@ -56,14 +56,24 @@ class Installation:
         """The blob folder."""
         return self.dir / "blobs"
 
-    def write_config(self, *, raw_days: int = 0, run_days: int = 0) -> None:
-        """(Re)write mailwright.toml with these retention days."""
+    def write_config(
+        self,
+        *,
+        raw_days: int = 0,
+        run_days: int = 0,
+        schema: str | None = None,
+        zone: str | None = None,
+    ) -> None:
+        """(Re)write mailwright.toml with these retention days, and optionally an entity
+        schema file (relative to the folder) and a time zone."""
         self.config_path.write_text(
             f'[database]\nurl = "{self.db_url}"\n'
             '[storage]\nblobs = "blobs"\n'
-            '[handler]\nscript = "handler.jexl"\n'
+            + (f'schema = "{schema}"\n' if schema else "")
+            + '[handler]\nscript = "handler.jexl"\n'
             '[secrets]\nkeyFile = "secret.key"\n'
-            f"[retention]\nrawMessageDays = {raw_days}\nrunDays = {run_days}\n",
+            + (f'[time]\nzone = "{zone}"\n' if zone else "")
+            + f"[retention]\nrawMessageDays = {raw_days}\nrunDays = {run_days}\n",
             encoding="utf-8",
         )
 

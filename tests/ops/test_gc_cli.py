@@ -176,6 +176,25 @@ def test_a_blob_referenced_after_the_plan_is_kept(installation: Installation) ->
         assert store.blobs.exists(sha)
 
 
+def test_a_blob_stored_again_after_the_plan_is_kept(installation: Installation) -> None:
+    """A new message bringing content gc is about to remove refreshes the blob's time (the
+    rows naming it are not committed yet): gc keeps it; the others go, leaving nothing
+    behind in the temporary folder."""
+    with installation.open() as store:
+        again, _ = store.blobs.put_bytes(b"content a new message brings again")
+        gone, _ = store.blobs.put_bytes(b"content nothing brings again")
+    age_files(installation.blobs, hours=2)
+    with installation.open() as store:
+        found = housekeeping.plan(store)
+        assert sorted(s for s, _ in found.unreferenced_blobs) == sorted([again, gone])
+        store.blobs.put_bytes(b"content a new message brings again")  # a new message
+        done = housekeeping.apply(store, found)
+        assert (done.blobs, done.skipped) == (1, 1)
+        assert store.blobs.exists(again) and not store.blobs.exists(gone)
+        assert store.blobs.read(again) == b"content a new message brings again"
+        assert list(store.blobs.tmp_dir.glob("gc-*")) == []
+
+
 def test_leftover_temporary_files_go(
     installation: Installation, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,7 @@ from mailstore.api import Store
 from mailstore.schema import parse_schema
 from runtime.records_cli import RecordsError, parse_where, select_records, type_spec
 
+#: a type with a field of every kind (test_records_kinds uses it too)
 SCHEMA = """
 [types.Invoice]
 states = ["NEW", "PAID"]
@@ -28,8 +29,12 @@ due = "date"
 received = "datetime"
 scan = "file"
 supplier = { type = "reference", to = "Supplier" }
+items = { type = "list", of = "InvoiceLine", backref = "invoice" }
 [types.Supplier.fields]
 name = "string"
+[types.InvoiceLine.fields]
+invoice = { type = "reference", to = "Invoice" }
+text = "string"
 """
 PRAGUE = zoneinfo.ZoneInfo("Europe/Prague")
 
