@@ -329,6 +329,12 @@ def _files(session: RunSession, record: EntityRecord) -> list[dict[str, Any]]:
     return out
 
 
+def _moment(value: dt.datetime, zone: dt.tzinfo) -> str:
+    """A stored moment (naive UTC) as ISO 8601 in *zone* with its offset, to the second,
+    as record fields and ``mailwright emails`` show moments."""
+    return value.replace(tzinfo=dt.UTC).astimezone(zone).isoformat(timespec="seconds")
+
+
 def record_details(store: Store, spec: TypeSpec, record_id: int, zone: dt.tzinfo) -> dict[str, Any]:
     """Return everything ``records show`` shows: the record as `record_json`, ``files``
     (``field``, ``name``, ``contentType``, ``size``, ``sha256``) and ``email``, the
@@ -345,9 +351,7 @@ def record_details(store: Store, spec: TypeSpec, record_id: int, zone: dt.tzinfo
             "id": None if email is None else email.id,
             "from": None if email is None else email.mailFrom,
             "subject": None if email is None else email.subject,
-            "receivedDate": None
-            if email is None
-            else email.receivedDate.replace(tzinfo=dt.UTC).astimezone(zone).isoformat(),
+            "receivedDate": None if email is None else _moment(email.receivedDate, zone),
             "run": run.id,
             "script": run.scriptName,
         }

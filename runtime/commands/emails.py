@@ -45,18 +45,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _when(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+def _when(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    """A stored moment (naive UTC) as ISO 8601 in the configured zone, with its offset, as
+    `records` and `run --json` show dates (``2026-11-27T16:50:42+01:00``)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC).astimezone(zone).isoformat(timespec="seconds")
 
 
-def _summary(row: m.ReceivedEmail, accounts: dict[int, str]) -> dict[str, Any]:
+def _shown(value: str | None) -> str:
+    """An ISO moment of `_when` for people: a space between the date and the time."""
+    return "" if value is None else value.replace("T", " ", 1)
+
+
+def _summary(row: m.ReceivedEmail, accounts: dict[int, str], zone: dt.tzinfo) -> dict[str, Any]:
     return {
         "id": row.id,
         "account": accounts.get(row.__data__["mailAccount"], "?"),
         "state": row.state,
         "attempts": row.attempts,
-        "nextAttempt": _when(row.nextAttempt),
-        "receivedDate": _when(row.receivedDate),
+        "nextAttempt": _when(row.nextAttempt, zone),
+        "receivedDate": _when(row.receivedDate, zone),
         "from": row.mailFrom,
         "subject": row.subject,
         "reason": row.reason,
@@ -64,7 +73,7 @@ def _summary(row: m.ReceivedEmail, accounts: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def _list(args: argparse.Namespace, console: Console) -> int:
+def _list(args: argparse.Namespace, zone: dt.tzinfo, console: Console) -> int:
     e = m.ReceivedEmail
     accounts = {a.id: a.name for a in m.MailAccount.select()}
     query = e.select()
@@ -75,7 +84,7 @@ def _list(args: argparse.Namespace, console: Console) -> int:
         if account is None:
             raise UsageError(f"no mail account named {args.account!r}")
         query = query.where(e.mailAccount == account.id)
-    rows = [_summary(r, accounts) for r in query.order_by(e.id.desc()).limit(args.limit)]
+    rows = [_summary(r, accounts, zone) for r in query.order_by(e.id.desc()).limit(args.limit)]
     if args.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return 0
@@ -83,13 +92,15 @@ def _list(args: argparse.Namespace, console: Console) -> int:
         console.print("no e-mails", markup=False)
         return 0
     table = Table("id", "account", "state", "tries", "received", "from", "subject")
+    for column in table.columns:
+        column.overflow = "fold"  # wrapped, never cut: an address must stay readable
     for r in rows:
         table.add_row(
             str(r["id"]),
             r["account"],
             r["state"],
             str(r["attempts"]),
-            r["receivedDate"] or "",
+            _shown(r["receivedDate"])[:16],  # to the minute, in the configured zone
             r["from"] or "",
             r["subject"] or "",
         )
@@ -115,15 +126,15 @@ def _record(store: Store, entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _details(store: Store, row: m.ReceivedEmail) -> dict[str, Any]:
+def _details(store: Store, row: m.ReceivedEmail, zone: dt.tzinfo) -> dict[str, Any]:
     accounts = {a.id: a.name for a in m.MailAccount.select()}
-    data = _summary(row, accounts)
+    data = _summary(row, accounts, zone)
     data.update(
         {
             "messageId": row.messageId,
             "to": row.mailTo,
             "cc": row.cc,
-            "sentDate": _when(row.sentDate),
+            "sentDate": _when(row.sentDate, zone),
             "size": row.size,
             "sha256": row.sha256,
             # None while the raw message is stored; gc's retention removes old ones
@@ -146,7 +157,7 @@ def _details(store: Store, row: m.ReceivedEmail) -> dict[str, Any]:
         runs.append(
             {
                 "id": run.id,
-                "startedAt": _when(run.startedAt),
+                "startedAt": _when(run.startedAt, zone),
                 "script": run.scriptName,
                 "outcome": run.outcome,
                 "durationMs": round(run.durationMs, 1),
@@ -162,13 +173,13 @@ def _details(store: Store, row: m.ReceivedEmail) -> dict[str, Any]:
     return data
 
 
-def _show(args: argparse.Namespace, store: Store, console: Console) -> int:
+def _show(args: argparse.Namespace, store: Store, zone: dt.tzinfo, console: Console) -> int:
     if len(args.action) != 2 or not args.action[1].isdigit():
         raise UsageError("usage: mailwright emails show ID")
     row = m.ReceivedEmail.get_or_none(m.ReceivedEmail.id == int(args.action[1]))
     if row is None:
         raise UsageError(f"no e-mail with id {args.action[1]} in the store")
-    data = _details(store, row)
+    data = _details(store, row, zone)
     if args.json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
         return 0
@@ -193,6 +204,8 @@ def _show(args: argparse.Namespace, store: Store, console: Console) -> int:
         value = data[key]
         if value not in (None, [], ""):
             shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            if key in ("sentDate", "receivedDate", "nextAttempt"):
+                shown = _shown(shown)
             say(f"  {label}: {shown}", markup=False)
     if data["rawMessage"]:
         say(f"  {data['rawMessage']}", markup=False)
@@ -201,7 +214,7 @@ def _show(args: argparse.Namespace, store: Store, console: Console) -> int:
     for run in data["runs"]:
         where = f" at line {run['line']}:{run['column']}" if run["line"] else ""
         say(
-            f"run #{run['id']} {run['startedAt']} {run['script']}: {run['outcome']} "
+            f"run #{run['id']} {_shown(run['startedAt'])} {run['script']}: {run['outcome']} "
             f"({run['durationMs']} ms)",
             markup=False,
         )
@@ -247,5 +260,5 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if args.stale:
             return _stale(args, ctx.store, console)
         if args.action:
-            return _show(args, ctx.store, console)
-        return _list(args, console)
+            return _show(args, ctx.store, ctx.zone, console)
+        return _list(args, ctx.zone, console)

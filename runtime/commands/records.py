@@ -137,6 +137,10 @@ def _list(ctx: Any, type_name: str, args: argparse.Namespace, console: Console) 
         console.print(f"no {spec.name} records" + (" match" if where else ""), markup=False)
         return 0
     table = Table("id", *(f.name for f in spec.fields))
+    for column in table.columns:
+        # a narrow terminal wraps a value over lines rather than cutting it with an
+        # ellipsis: a truncated number or date would be read as another one
+        column.overflow = "fold"
     for item in data:
         # Text: a value such as "[b]" is data, never rich markup
         table.add_row(*(Text(cell) for cell in table_cells(spec, item)))
@@ -162,12 +166,14 @@ def _show(ctx: Any, type_name: str, record_id: int, as_json: bool, console: Cons
         if f.kind == "list":
             cell = f"{len(data['fields'][f.name] or [])} ({cell})" if cell else "0"
         say(f"  {f.name}: {cell}", markup=False)
-    if data["files"]:
-        table = Table("field", "name", "type", "size", "sha256")
-        for file in data["files"]:
-            row = (file["field"], file["name"], file["contentType"], str(file["size"]))
-            table.add_row(*(Text(c) for c in row), file["sha256"])
-        console.print(table)
+    # a line per file, not a table: a table narrower than 64 columns would cut the
+    # SHA-256 that `mailwright files get` needs
+    for file in data["files"]:
+        say(
+            f"  file {file['field']}: {file['name']} ({file['contentType']}, "
+            f"{file['size']} bytes) sha256 {file['sha256']}",
+            markup=False,
+        )
     email = data["email"]
     if email is None:
         say("made by: no recorded run (made by hand, or its run was removed)", markup=False)

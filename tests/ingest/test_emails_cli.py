@@ -68,7 +68,7 @@ def test_ingest_exit_status_is_1_when_an_email_fails(setup, capsys) -> None:
 
 def test_ingest_dry_run_and_unknown_account(setup, capsys) -> None:
     status, out, _ = cli(capsys, "ingest", "--dry-run", "--config", str(setup["config"]))
-    assert status == 0 and "dry run: nothing was stored" in out and "3 stored" in out
+    assert status == 0 and "dry run: nothing was stored" in out and "invoices: 3 new" in out
     status, _, err = cli(capsys, "ingest", "--account", "nope", "--config", str(setup["config"]))
     assert status == 2 and "no mail account named 'nope'" in err
 
@@ -162,3 +162,32 @@ def test_reprocess_usage_errors(setup, capsys, tmp_path) -> None:
         )
     status, _, err = cli(capsys, "reprocess", "1", "--account", "other", "--config", cfg)
     assert status == 2 and "not of account other" in err
+
+
+def test_reprocess_the_quarantined_emails_of_one_account(setup, capsys, tmp_path) -> None:
+    cfg = setup["config"]
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "[retry]\nattempts = 1\n", encoding="utf-8")
+    with Store.open(load_config(cfg)):
+        m.MailAccount.create(
+            name="other",
+            address="o@example.com",
+            sourceKind="emlfolder",
+            path=str(make_emlfolder(tmp_path / "eml", 2)),
+            afterProcessing="none",
+        )
+    setup["handler"].write_text(FAILING, encoding="utf-8")
+    status, out, _ = cli(capsys, "ingest", "--config", str(cfg))
+    assert status == 1
+    assert "invoices: 3 stored, 3 quarantined" in out and "other: 2 stored, 2 quarantined" in out
+    setup["handler"].write_text(GOOD, encoding="utf-8")
+    # a run never retries quarantined e-mails by itself
+    status, out, _ = cli(capsys, "ingest", "--config", str(cfg))
+    assert status == 0 and "invoices: nothing new" in out and "other: nothing new" in out
+    status, out, _ = cli(
+        capsys, "reprocess", "--quarantined", "--account", "other", "--config", str(cfg)
+    )
+    assert status == 0, out
+    assert "other: 2 processed" in out and "invoices" not in out
+    _, out, _ = cli(capsys, "emails", "--json", "--config", str(cfg))
+    states = sorted((r["account"], r["state"]) for r in json.loads(out))
+    assert states == [("invoices", "QUARANTINED")] * 3 + [("other", "PROCESSED")] * 2
