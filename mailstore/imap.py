@@ -32,6 +32,7 @@ per batch.
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
@@ -163,7 +164,12 @@ class FetchedMessage:
 
 
 def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    text = str(value)
+    # imapclient words some refusals as str(bytes): "b'[AUTHENTICATIONFAILED] ...'"
+    match = re.fullmatch(r"b(['\"])(.*)\1", text, re.DOTALL)
+    return match.group(2) if match else text
 
 
 class ImapMailbox:

@@ -21,10 +21,11 @@ import peewee
 
 from mailstore import models as m
 from mailstore.api import Store
-from mailstore.imap import DEFAULT_PORTS, ImapError, ImapMailbox, Security
+from mailstore.imap import DEFAULT_PORTS, ImapAuthError, ImapError, ImapMailbox, Security
 from mailstore.oauth import ClientCredentials, Delegated, OAuthError, device_code_login
 from mailstore.receive import store_received
 from mailstore.sources import LocalSource, SourceError, open_source
+from runtime.robot import robot_warnings
 
 __all__ = [
     "AccountCheck",
@@ -349,8 +350,9 @@ def open_imap(
     """Return an IMAP connection logged in with *credential* (not on a folder yet).
 
     A password credential logs in as its user; an OAuth2 one gets a token
-    (`access_token`) and logs in with XOAUTH2 as *address*, the mailbox's address. Raises `mailstore.imap.ImapError` or
-    `mailstore.oauth.OAuthError`, both naming the setting to look at.
+    (`access_token`) and logs in with XOAUTH2 as *address*, the mailbox's address. Raises
+    `mailstore.imap.ImapError` or `mailstore.oauth.OAuthError`, both naming the setting to
+    look at (a refused login: ``check the credential 'NAME'``).
     """
     if security not in SECURITY_MODES:
         raise SettingsError(f"security {security!r}: use ssl, starttls or none")
@@ -364,6 +366,12 @@ def open_imap(
             box.login_xoauth2(address, token)
         else:
             box.login(str(credential.username), store.secrets.decrypt(str(credential.secret)))
+    except ImapAuthError as err:
+        box.close()
+        # name the credential: several accounts may share one, and its name is what to fix
+        raise ImapAuthError(
+            err.host, err.port, err.detail, f"check the credential {credential.name!r}"
+        ) from None
     except BaseException:
         box.close()
         raise
@@ -781,23 +789,8 @@ def set_param(store: Store, name: str, value: str) -> list[str]:
         )
         if not updated:
             m.GlobalParameter.create(name=name, value=value)
-    warnings: list[str] = []
-    if name == ROBOT_ADDRESS and not _robot_account_has(value):
-        warnings.append(
-            f"no enabled ROBOT account has the address {value}: replies and bounces to sent "
-            f"mail go there (add one with `mailwright accounts add NAME --purpose ROBOT "
-            f"--address {value} ...`)"
-        )
-    return warnings
-
-
-def _robot_account_has(address: str) -> bool:
-    # the local part may be case-sensitive in theory, never in practice: compare folded
-    wanted = address.strip().casefold()
-    query = m.MailAccount.select().where(
-        (m.MailAccount.purpose == "ROBOT") & (m.MailAccount.enabled == True)  # noqa: E712
-    )
-    return any(a.address.strip().casefold() == wanted for a in query)
+    # the same words as every deliver's warning (runtime.robot), so both read alike
+    return robot_warnings(store) if name == ROBOT_ADDRESS else []
 
 
 def get_param(store: Store, name: str) -> str | None:

@@ -4,6 +4,8 @@ enable, disable, remove, test). The checks and the writing are in ``runtime.sett
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -27,6 +29,7 @@ from ..settings import (
     set_account_enabled,
 )
 from ._common import UsageError, add_action
+from .emails import _when  # moments in JSON as `emails` and `records` write them
 
 NAME = "accounts"
 HELP = "mail accounts: add, edit, rename, list, show, enable, disable, remove, test"
@@ -90,7 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rename = add_action(sub, "rename", "rename an account (its e-mails stay with it)")
     rename.add_argument("name", metavar="OLD")
     rename.add_argument("new_name", metavar="NEW")
-    add_action(sub, "list", "list the accounts")
+    listing = add_action(sub, "list", "list the accounts")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
     for action, text in (
         ("show", "show an account's settings"),
         ("enable", "enable an account"),
@@ -132,7 +136,11 @@ def _run(action: str, args: argparse.Namespace, store: Any, zone: Any, console: 
         console.print(f"account {args.name} is now {args.new_name}", markup=False)
         return 0
     if action == "list":
-        _print_table(list_accounts(store), console)
+        if args.json:
+            rows = [_json_row(a, zone) for a in list_accounts(store)]
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        else:
+            _print_table(list_accounts(store), console)
         return 0
     if action == "show":
         for label, value in _details(get_account(store, args.name)):
@@ -211,6 +219,33 @@ def _print_table(accounts: list[m.MailAccount], console: Console) -> None:
             "yes" if a.enabled else "no",
         )
     console.print(table)
+
+
+def _json_row(a: m.MailAccount, zone: Any) -> dict[str, Any]:
+    """An account for programs (monitoring reads the last run, success and error): every
+    setting, the credential by name (never its secret), moments ISO 8601 in the zone."""
+    imap = a.sourceKind == "imap"
+    return {
+        "name": a.name,
+        "purpose": a.purpose,
+        "address": a.address or None,
+        "source": a.sourceKind,
+        "host": a.host if imap else None,
+        "port": a.port if imap else None,
+        "security": a.security if imap else None,
+        "folder": a.folder if imap else None,
+        "path": None if imap else a.path,
+        "credential": a.credential.name if a.credential is not None else None,
+        "after": a.afterProcessing,
+        "handler": a.handlerScript,
+        "keywords": bool(a.imapKeywords),
+        "quietPeriodHours": a.quietPeriodHours,
+        "since": _when(a.since, zone),
+        "enabled": bool(a.enabled),
+        "lastRunAt": _when(a.lastRunAt, zone),
+        "lastSuccessAt": _when(a.lastSuccessAt, zone),
+        "lastError": a.lastError,
+    }
 
 
 def _details(a: m.MailAccount) -> list[tuple[str, str]]:

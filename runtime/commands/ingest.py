@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from mailstore.config import Config
 
 from ..context import open_context
 from ..ingest import IngestReport, ingest
@@ -72,32 +75,51 @@ class _Bar:
 
 
 @contextmanager
-def _log_file(path: Any, level: str) -> Iterator[None]:
-    """Log to the config's [log] file while the run lasts (removed after: tests call
-    ``main`` many times in one process)."""
+def run_logging(config: Config, *, debug: bool = False) -> Iterator[None]:
+    """While the run lasts, send the ``mailwright`` log to the config's ``[log] file`` at
+    ``[log] level`` (lines with their time), and with ``--debug`` to standard error too,
+    tracebacks included. Removed afterwards (tests call ``main`` many times in one process).
+
+    With neither, the log goes nowhere: without a handler Python's last resort would print
+    every warning again on standard error, and internal errors with their traceback, next
+    to the lines the command prints itself. `UsageError` naming ``log.file`` when the file
+    cannot be opened."""
     logger = logging.getLogger("mailwright")
-    if path is None:
-        yield
-        return
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
+    handlers: list[logging.Handler] = []
+    if config.log_file is not None:
+        try:
+            to_file = logging.FileHandler(config.log_file, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot open the log file {config.log_file} ({exc.strerror}); check log.file "
+                "in mailwright.toml"
+            ) from None
+        to_file.setLevel(config.log_level)
+        handlers.append(to_file)
+    if debug:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if not handlers:
+        handlers.append(logging.NullHandler())
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(level)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else config.log_level)
     try:
         yield
     finally:
-        logger.removeHandler(handler)
+        for handler in handlers:
+            logger.removeHandler(handler)
+            handler.close()
         logger.setLevel(old_level)
-        handler.close()
 
 
 def _summary(report: IngestReport, console: Console) -> None:
     for account in report.accounts:
         if report.dry_run and account.pending:
             _pending_table(account.name, account.pending, console)
-        console.print(account.summary(), markup=False)
+        console.print(account.summary(dry_run=report.dry_run), markup=False)
     if not report.accounts:
         console.print("no enabled mail accounts (add one with `mailwright accounts add`)")
     if report.dry_run:
@@ -114,7 +136,7 @@ def _pending_table(name: str, pending: list[tuple[str, int]], console: Console) 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_context(args.config) as ctx:
-        with _log_file(ctx.config.log_file, ctx.config.log_level):
+        with run_logging(ctx.config, debug=getattr(args, "debug", False)):
             try:
                 if console.is_terminal:
                     columns = (

@@ -70,6 +70,15 @@ keyFile = "secret.key"
 # zone = "Europe/Prague"      # default: the machine's
 # [limits]
 # steps = 10000000
+# [log]                       # what cron runs write; errors also go to the exit status
+# file = "mailwright.log"
+# level = "INFO"              # WARNING: only problems
+# [mail]
+# smtpProperties = "mail.properties"   # the legacy Java file; an `smtp add --default` wins
+# autoRepliesPerHour = 10
+# [retention]                 # applied by `mailwright gc --yes`; 0 keeps forever
+# rawMessageDays = 365
+# runDays = 90
 """
 
 _PDF_1 = "JVBERi0xLjQKJSBmYWt0dXJhIGMuIDEKMSAwIG9iajw8Pj5lbmRvYmoKdHJhaWxlcjw8Pj4KJSVFT0YK"

@@ -11,6 +11,7 @@ from mailstore import models as m
 from ..context import open_context
 from ..ingest import reprocess
 from ._common import UsageError
+from .ingest import run_logging
 
 NAME = "reprocess"
 HELP = "run the handler again on stored e-mails (after fixing the script)"
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if not ids:
             console.print("no e-mails to reprocess", markup=False)
             return 0
-        reports = reprocess(ctx, ids)
+        with run_logging(ctx.config, debug=getattr(args, "debug", False)):
+            reports = reprocess(ctx, ids)
     ok = True
     for report in reports:
         for line in report.errors:

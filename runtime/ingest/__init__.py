@@ -48,10 +48,11 @@ after-action on the IMAP server).
 
 from __future__ import annotations
 
+from ..settings import LOCAL_ACTIONS
 from .handle import HANDLED_STATES, Handler, due_emails, handle_email, load_handler
 from .imap import imap_after_action
 from .lease import claim_account, runner_owner
-from .local import LOCAL_ACTIONS, after_action, maildir_seen_keys, new_messages
+from .local import after_action, maildir_seen_keys, new_messages
 from .report import AccountReport, Clock, IngestReport, Progress
 from .reprocess import reprocess
 from .run import ingest, ingest_account, select_accounts

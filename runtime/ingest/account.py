@@ -11,7 +11,7 @@ from mailstore import models as m
 from mailstore.sources import LocalSource, SourceError
 
 from ..context import AppContext
-from .handle import Handler, handle_email
+from .handle import Handler, due_emails, handle_email
 from .lease import _renew
 from .local import after_action
 from .report import AccountReport, Clock, Progress
@@ -41,6 +41,35 @@ class _Run:
         self.report.errors.append(text)
         log.error("%s", text)
         self.progress.message(text)
+
+    def counted(self, row: m.ReceivedEmail, what: str) -> bool:
+        """Count the e-mail just stored (*what* names it: ``UID 7``, ``message KEY``);
+        True when it is to be handled now (RECEIVED, and the handler compiles). Otherwise
+        the progress advances here: SKIPPED ones get a note with the reason."""
+        self.report.stored += 1
+        if row.state == "SKIPPED":
+            self.report.skipped += 1
+            self.note(f"{self.account.name}: {what} skipped: {row.reason}")
+        elif row.state == "IGNORED":
+            self.report.ignored += 1
+        elif self.handler.script is not None:
+            return True
+        self.progress.advance(self.account.name)
+        return False
+
+    def store_failed(self, what: str, exc: Exception) -> None:
+        """Report a message that could not be stored (the next run tries it again)."""
+        log.exception("storing %s of %s", what, self.account.name)
+        self.error(f"{self.account.name}: {what}: cannot store it: {exc}")
+
+    def dry_run_preamble(self) -> None:
+        """What a dry run says before looking at the source: a handler that cannot run,
+        and how many stored e-mails a real run would handle first."""
+        if self.handler.error is not None:
+            self.error(f"{self.account.name}: {self.handler.error}")
+        due = due_emails(self.account, self.clock())
+        if due:
+            self.note(f"{self.account.name}: {len(due)} stored e-mail(s) would be handled first")
 
     def handle(self, email_id: int) -> None:
         """Handle one e-mail of a local source, count the outcome, then the after-action."""

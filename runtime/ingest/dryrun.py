@@ -16,7 +16,6 @@ from mailstore.imap import ImapError
 from mailstore.oauth import OAuthError
 
 from ..settings import SettingsError, connect_account
-from .handle import due_emails
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -38,11 +37,7 @@ def dry_run_imap(run: _Run) -> None:
     run would fetch (``stored``, ``skipped`` for those over the size limit, ``pending``
     with each UID and size); errors like a real run's (login, folder, handler)."""
     ctx, account, report = run.ctx, run.account, run.report
-    if run.handler.error is not None:
-        run.error(f"{account.name}: {run.handler.error}")
-    due = due_emails(account, run.clock())
-    if due:
-        run.note(f"{account.name}: {len(due)} stored e-mail(s) would be handled first")
+    run.dry_run_preamble()
     try:
         with connect_account(ctx.store, account) as box:
             status = box.select(account.folder, readonly=True)

@@ -72,6 +72,12 @@ def load_handler(
             handler.script = ctx.engine.compile(handler.source, filename=path.name)
         except ScriptError as exc:
             handler.error = f"handler script does not compile: {exc.render()}"
+        except Exception as exc:  # a bug of the compiler: the run goes on without handling
+            log.exception("compiling %s", path)
+            handler.error = (
+                f"handler script {path}: internal error while compiling it (a bug in "
+                f"mailwright, not in the script): {type(exc).__name__}: {exc}"
+            )
     if cache is not None:
         cache[path] = handler
     return handler

@@ -24,10 +24,10 @@ from mailstore.oauth import OAuthError
 from mailstore.receive import store_received
 
 from ..context import AppContext
-from ..settings import SettingsError, open_imap
+from ..settings import SettingsError, header_block, open_imap
 from .handle import due_emails, handle_email
 from .rematch import Rematch
-from .store import _header_block, _sent_date
+from .store import _sent_date
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -67,6 +67,10 @@ def _imap_rows(account: m.MailAccount, folder: str) -> Any:
 
 #: the outcomes of handled e-mails are written on the server this many at a time
 ACTION_BATCH = 50
+
+#: seconds a server may stay silent (connecting, or answering a command) before the run
+#: gives the account up with ``check the network or the server's load``
+IMAP_TIMEOUT = 30.0
 
 
 #: at most this many values in one ``IN (...)`` (SQLite allows 32,766 parameters)
@@ -225,6 +229,7 @@ def work_imap(run: _Run) -> None:
             account.caFile,
             credential,
             account.address,
+            timeout=IMAP_TIMEOUT,
         )
     except (ImapError, OAuthError, SettingsError) as exc:
         run.error(f"{account.name}: {exc}")
@@ -306,7 +311,6 @@ def _imap_new(
 ) -> None:
     """Fetch, store and handle the new messages *uids*; their outcomes go to *outcomes*."""
     ctx, account = run.ctx, run.account
-    runnable = run.handler.script is not None
     limit = ctx.config.max_message_bytes
     for message in box.fetch(uids, batch_size=ACTION_BATCH, max_size=limit):
         if not run.keep_lease():
@@ -316,23 +320,12 @@ def _imap_new(
         try:
             row, created = _imap_store(ctx, account, folder, uidvalidity, message)
         except Exception as exc:
-            log.exception("storing UID %s of %s", message.uid, account.name)
-            run.error(f"{account.name}: UID {message.uid}: cannot store it: {exc}")
+            run.store_failed(f"UID {message.uid}", exc)
             continue
-        if not created:
-            continue
-        run.report.stored += 1
-        if row.state == "SKIPPED":
-            run.report.skipped += 1
-            run.note(f"{account.name}: UID {message.uid} skipped: {row.reason}")
-        elif row.state == "IGNORED":
-            run.report.ignored += 1
-        elif runnable:
+        if created and run.counted(row, f"UID {message.uid}"):
             run.guarded(row.id, functools.partial(_imap_handle, run, outcomes, message.uid))
             if outcomes.full:
                 outcomes.flush()
-            continue
-        run.progress.advance(account.name)
 
 
 def _imap_store(
@@ -361,7 +354,7 @@ def _imap_store(
     state = "RECEIVED"
     reason_text: str | None = None
     if account.since is not None:
-        sent = _sent_date(_header_block(message.raw))
+        sent = _sent_date(header_block(message.raw))
         if sent is not None and sent < account.since:
             state = "IGNORED"
             reason_text = f"sent before the account's since {account.since:%Y-%m-%d}"

@@ -16,6 +16,7 @@ from mailstore import models as m
 from mailstore.sources import LocalSource, SourceError, open_source
 
 from ..context import AppContext
+from ..settings import LOCAL_ACTIONS
 from .handle import _resolve, due_emails
 from .store import store_message
 
@@ -24,28 +25,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mailwright.ingest")
 
-#: the after-processing actions each local source supports (ARCHITECTURE.md, "Local sources")
-LOCAL_ACTIONS = {
-    "maildir": ("seen", "move", "delete", "none"),
-    "mbox": ("none",),
-    "emlfolder": ("move", "delete", "none"),
-}
-
 
 def _open_local(ctx: AppContext, account: m.MailAccount) -> LocalSource:
     """The account's local source, its after action checked; SourceError naming the
     setting to change."""
     if not account.path:
-        raise SourceError(f"account {account.name}: no path of its {account.sourceKind}")
+        raise SourceError(f"{account.name}: no path of its {account.sourceKind}")
     verb = account.afterProcessing.partition(":")[0].strip().lower()
     allowed = LOCAL_ACTIONS.get(account.sourceKind, ())
     if verb not in allowed:
         listed = ", ".join("move:FOLDER" if a == "move" else a for a in allowed)
         raise SourceError(
-            f"account {account.name}: after-processing {account.afterProcessing!r} is not "
+            f"{account.name}: after-processing {account.afterProcessing!r} is not "
             f"possible for a {account.sourceKind} (choose {listed} with --after)"
         )
-    return open_source(account.sourceKind, _resolve(ctx, account.path))
+    try:
+        return open_source(account.sourceKind, _resolve(ctx, account.path))
+    except SourceError as exc:  # named per account: one of several may be the broken one
+        where = f"see `mailwright accounts show {account.name}`"
+        raise SourceError(f"{account.name}: {exc} ({where})") from None
 
 
 def new_messages(
@@ -111,8 +109,7 @@ def work_local(run: _Run) -> None:
         run.source = _open_local(ctx, account)
     except SourceError as exc:
         run.error(str(exc))
-    runnable = run.handler.script is not None
-    if runnable:
+    if run.handler.script is not None:
         for email_id in due_emails(account, run.clock()):
             if not run.keep_lease():
                 return
@@ -136,31 +133,16 @@ def work_local(run: _Run) -> None:
             with ctx.store.atomic():  # it reads, then writes: IMMEDIATE on SQLite
                 row, created = store_message(ctx, account, key, raw)
         except Exception as exc:
-            log.exception("storing %s of %s", key, account.name)
-            run.error(f"{account.name}: message {key}: cannot store it: {exc}")
+            run.store_failed(f"message {key}", exc)
             continue
-        if not created:
-            continue
-        run.report.stored += 1
-        if row.state == "SKIPPED":
-            run.report.skipped += 1
-            run.note(f"{account.name}: message {key} skipped: {row.reason}")
-        elif row.state == "IGNORED":
-            run.report.ignored += 1
-        elif runnable:
+        if created and run.counted(row, f"message {key}"):
             run.guarded(row.id, run.handle)
-            continue
-        run.progress.advance(account.name)
 
 
 def dry_run_local(run: _Run) -> None:
     """Count what a run of a local source would do, writing nothing."""
     account, report = run.account, run.report
-    if run.handler.error is not None:
-        run.error(f"{account.name}: {run.handler.error}")
-    due = due_emails(account, run.clock())
-    if due:
-        run.note(f"{account.name}: {len(due)} stored e-mail(s) would be handled first")
+    run.dry_run_preamble()
     try:
         source = _open_local(run.ctx, account)
     except SourceError as exc:

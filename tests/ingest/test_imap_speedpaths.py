@@ -21,13 +21,16 @@ from hypothesis import strategies as st
 import mailstore.imap as imap_module
 import runtime.ingest.imap as ingest_imap
 from mailstore import models as m
-from mailstore.api import Store
-from mailstore.config import Config
 from mailstore.imap import ImapError, ImapMailbox, uid_sets
-from runtime.context import AppContext, context_for
+from runtime.context import AppContext
 from runtime.ingest import ingest
 from runtime.ingest.imap import imap_after_action
-from tests.ingest.test_ingest_imap import add_imap_account, documents, server_flags
+from tests.ingest.test_ingest_imap import (
+    add_imap_account,
+    documents,
+    imap_context,
+    server_flags,
+)
 from tests.ingest.test_ingest_local import FAILING, GOOD, message
 from tests.mailstore.conftest import db_url  # noqa: F401 - SQLite, and PostgreSQL when set
 from tests.servers.dovecot import DovecotServer, DovecotUser
@@ -37,21 +40,7 @@ DONE = ["$MailwrightDone", "\\Seen"]
 
 @pytest.fixture
 def ctx(tmp_path: Path, db_url: str) -> Iterator[AppContext]:  # noqa: F811
-    handler = tmp_path / "handler.jexl"
-    handler.write_text(GOOD, encoding="utf-8")
-    config = Config(
-        path=None,
-        database_url=db_url,
-        blob_dir=tmp_path / "blobs",
-        handler_script=handler,
-        key_file=tmp_path / "secret.key",
-        max_message_bytes=20_000,
-    )
-    context = context_for(config, Store.open(config, migrate=True))
-    try:
-        yield context
-    finally:
-        context.close()
+    yield from imap_context(tmp_path, db_url)
 
 
 def states(ctx: AppContext) -> dict[int, str]:

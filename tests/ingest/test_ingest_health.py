@@ -152,3 +152,24 @@ def test_a_busy_account_and_a_dry_run_record_nothing(ctx, tmp_path) -> None:  # 
     assert ingest(ctx, clock=clock).accounts[0].busy
     assert _health("box") == (None, None, None)
     assert GOOD  # the fixture's handler
+
+
+def test_a_bug_of_the_compiler_is_reported_and_fetching_goes_on(
+    ctx,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+) -> None:
+    add_account("box", "emlfolder", make_emlfolder(tmp_path / "in", 2))
+
+    def crash(*args: object, **kw: object) -> object:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(ctx.engine, "compile", crash)
+    report = ingest(ctx)  # before: the exception ended the whole run, every account
+    [box] = report.accounts
+    assert (box.stored, box.processed) == (2, 0) and not box.ok
+    assert "internal error while compiling it" in box.errors[0]
+    assert "RecursionError" in box.errors[0]
+    # as for a script that does not compile: stored, not handled, no attempt counted
+    rows = list(m.ReceivedEmail.select())
+    assert {(r.state, r.attempts) for r in rows} == {("RECEIVED", 0)}

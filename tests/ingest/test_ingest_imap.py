@@ -4,27 +4,35 @@ the commit, keywords, the size limit, a changed UIDVALIDITY, a bad login."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import runtime.ingest.imap
 from mailstore import models as m
 from mailstore.api import Store
 from mailstore.config import Config
 from runtime.context import AppContext, context_for
 from runtime.ingest import ingest
 from tests.ingest.test_ingest_local import FAILING, GOOD, message
+from tests.servers import free_port
 from tests.servers.dovecot import DovecotServer, DovecotUser
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[AppContext]:
+    yield from imap_context(tmp_path, f"sqlite:///{tmp_path / 'mw.db'}")
+
+
+def imap_context(tmp_path: Path, database_url: str) -> Iterator[AppContext]:
+    """A context over *database_url* with the GOOD handler and a 20,000-byte size limit."""
     handler = tmp_path / "handler.jexl"
     handler.write_text(GOOD, encoding="utf-8")
     config = Config(
         path=None,
-        database_url=f"sqlite:///{tmp_path / 'mw.db'}",
+        database_url=database_url,
         blob_dir=tmp_path / "blobs",
         handler_script=handler,
         key_file=tmp_path / "secret.key",
@@ -165,6 +173,63 @@ def test_a_wrong_password_fails_that_account_only(ctx, dovecot, imap_user, tmp_p
     imap, local = sorted(report.accounts, key=lambda a: a.name)
     assert not imap.ok and imap.errors and local.ok
     assert account.name in imap.errors[0]
+    assert not report.ok
+
+
+def test_each_failing_account_says_what_to_check_and_the_others_go_on(
+    ctx, dovecot, imap_user
+) -> None:
+    dovecot.append(imap_user, [message(0)])
+    good = add_imap_account(ctx, dovecot, imap_user)
+    wrong = m.Credential.create(
+        name="wrong", kind="password", username=imap_user.name,
+        secret=ctx.store.secrets.encrypt("not-" + imap_user.password),
+    )  # fmt: skip
+    settings = {
+        "address": imap_user.name, "sourceKind": "imap", "host": dovecot.host,
+        "port": dovecot.ssl_port, "security": "ssl", "caFile": good.caFile,
+        "credential": good.credential, "afterProcessing": "seen",
+    }  # fmt: skip
+    broken = {
+        "a-refused": ({"port": free_port()}, "check --imap / --port"),  # nothing listens
+        "b-login": ({"credential": wrong}, "check the credential 'wrong'"),
+        "c-untrusted": ({"caFile": None}, "check --security / --ca-file"),
+        "d-folder": ({"folder": "Archiv"}, "check --folder"),
+    }
+    for name, (changed, _) in broken.items():
+        m.MailAccount.create(name=name, **{**settings, **changed})
+    report = ingest(ctx)
+    by_name = {a.name: a for a in report.accounts}
+    assert by_name["imap"].ok and by_name["imap"].processed == 1
+    for name, (_, hint) in broken.items():
+        [error] = by_name[name].errors
+        assert error.startswith(f"{name}: 127.0.0.1:") and error.endswith(f"({hint})")
+        assert by_name[name].summary() == f"{name}: failed (1 error)"
+        account = m.MailAccount.get(m.MailAccount.name == name)
+        assert account.lastError == error and account.lastSuccessAt is None
+    assert not report.ok  # the exit status of `mailwright ingest` is 1
+    assert imap_user.password not in " ".join(e for a in report.accounts for e in a.errors)
+
+
+def test_a_server_that_never_answers_times_out_and_the_others_go_on(
+    ctx, dovecot, imap_user, monkeypatch
+) -> None:
+    dovecot.append(imap_user, [message(0)])
+    good = add_imap_account(ctx, dovecot, imap_user)
+    monkeypatch.setattr(runtime.ingest.imap, "IMAP_TIMEOUT", 0.5)
+    with socket.socket() as silent:  # accepts connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        m.MailAccount.create(
+            name="mute", address=imap_user.name, sourceKind="imap", host="127.0.0.1",
+            port=silent.getsockname()[1], security="ssl", credential=good.credential,
+        )  # fmt: skip
+        report = ingest(ctx)
+    imap, mute = report.accounts
+    assert imap.ok and imap.processed == 1
+    [error] = mute.errors
+    assert error.startswith("mute: 127.0.0.1:")
+    assert error.endswith("(check the network or the server's load)")
     assert not report.ok
 
 

@@ -135,6 +135,8 @@ def test_wrong_password_is_an_auth_error(dovecot: DovecotServer, imap_user: Dove
     assert "check the credential" in text
     assert imap_user.name in text
     assert imap_user.password not in text
+    # the server's own words, not the repr of the bytes imapclient got
+    assert "[AUTHENTICATIONFAILED]" in text and "b'" not in text
 
 
 def test_selecting_a_missing_folder_is_a_folder_error(box: ImapMailbox) -> None:

@@ -4,6 +4,7 @@ sources and against the suite's real Dovecot (implicit TLS, STARTTLS, plain, XOA
 # ruff: noqa: F811 - pytest fixtures imported from test_settings are named as parameters
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,22 @@ def test_add_list_show_disable_enable_remove_a_maildir(configured: Path, tmp_pat
     assert accounts(configured) == []
     status, out = cli(capsys, "accounts", "list")
     assert "no accounts" in out
+    assert cli(capsys, "accounts", "list", "--json") == (0, "[]\n")
+
+
+def test_list_as_json_for_monitoring(dovecot, imap_user, imap_login, servers_ca, capsys):
+    # a program reads every setting and the last run's outcome; never a secret
+    add_imap(capsys, "noca", dovecot.ssl_port, "--quiet-period", "24")
+    assert cli(capsys, "ingest")[0] == 1  # the private CA is not trusted
+    status, out = cli(capsys, "accounts", "list", "--json")
+    assert status == 0, out
+    [row] = json.loads(out)
+    assert row["name"] == "noca" and row["source"] == "imap" and row["credential"] == "login"
+    assert (row["host"], row["port"], row["security"]) == ("127.0.0.1", dovecot.ssl_port, "ssl")
+    assert row["quietPeriodHours"] == 24 and row["enabled"] is True and row["path"] is None
+    assert row["lastRunAt"] and row["lastSuccessAt"] is None
+    assert "check --security / --ca-file" in row["lastError"]
+    assert imap_user.password not in out
 
 
 def test_from_now_and_since_on_the_command_line(configured: Path, tmp_path: Path, capsys):
@@ -197,6 +214,24 @@ def test_from_now_lists_the_imap_folder_headers_only(
     try:
         client.select_folder("INBOX", readonly=True)
         assert client.search(["SEEN"]) == []  # headers were peeked, nothing marked read
+    finally:
+        client.logout()
+    # the first run handles only what came after: the old mail stays IGNORED and unread
+    [new_uid] = dovecot.append(imap_user, [message(3)])
+    script = configured.parent / "handler.jexl"
+    script.write_text("log('handled ' + entity.subject)", encoding="utf-8")
+    assert cli(capsys, "accounts", "edit", "a", "--handler", str(script))[0] == 0
+    status, out = cli(capsys, "ingest")
+    assert status == 0, out
+    assert "a: 1 stored, 1 processed" in out
+    with open_store(configured):
+        e = m.ReceivedEmail
+        assert [r.uid for r in e.select().where(e.state == "PROCESSED")] == [new_uid]
+        assert e.select().where(e.state == "IGNORED").count() == 3
+    client = dovecot.client(imap_user)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["SEEN"]) == [new_uid]
     finally:
         client.logout()
 

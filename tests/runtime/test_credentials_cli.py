@@ -194,6 +194,11 @@ def test_delegated_sign_in_then_xoauth2_then_revoked(
     status, out = cli(capsys, "accounts", "test", "person")
     assert status == 1
     assert "run `mailwright credentials login me`" in out
+    # the cron run says the same, for that account
+    status, out = cli(capsys, "ingest")
+    assert status == 1
+    assert "person: " in out and "run `mailwright credentials login me`" in out
+    assert "person: failed (1 error)" in out
 
 
 def test_a_delegated_credential_nobody_signed_in_to(

@@ -54,7 +54,7 @@ def test_robot_address_warns_until_a_robot_account_has_it(
 ) -> None:
     status, out = cli(capsys, "params", "set", "mail.robotAddress", "robot@example.com")
     assert status == 0
-    assert "warning: no enabled ROBOT account has the address robot@example.com" in out
+    assert "warning: mail.robotAddress is robot@example.com, but no enabled mail account of" in out
     maildir = make_maildir(tmp_path / "robot", 0)
     cli(capsys, "accounts", "add", "robot", "--purpose", "ROBOT", "--maildir", str(maildir),
         "--address", "robot@example.com")  # fmt: skip

@@ -423,7 +423,7 @@ def test_parameters_set_get_list_unset(store: Store) -> None:
 
 def test_robot_address_warns_without_an_enabled_robot_account(store: Store, tmp_path: Path) -> None:
     (warning,) = set_param(store, "mail.robotAddress", "robot@example.com")
-    assert "no enabled ROBOT account has the address robot@example.com" in warning
+    assert "is robot@example.com, but no enabled mail account of purpose ROBOT" in warning
     maildir = make_maildir(tmp_path / "md", 0)
     add_account(store, AccountSpec("r", "ROBOT", "maildir", path=str(maildir),
                                    address="Robot@Example.com"))  # fmt: skip
@@ -448,6 +448,7 @@ def test_a_version_1_database_gets_the_new_columns(store: Store) -> None:
         migrator.drop_column("credential", "authority").run()
         migrator.drop_column("credential", "ca_file").run()
         migrator.drop_column("mail_account", "ca_file").run()
+        migrator.drop_column("smtp_account", "ca_file").run()
         # what version 3 added, so the database is really at version 1
         for column in ("last_run_at", "last_success_at", "last_error"):
             migrator.drop_column("mail_account", column).run()
@@ -458,8 +459,7 @@ def test_a_version_1_database_gets_the_new_columns(store: Store) -> None:
     report = migrate(db, store.schema)
     assert report.changes == [
         "built-in schema version 2: credential.authority, credential.ca_file, mail_account.ca_file",
-        "built-in schema version 3: mail_account.last_run_at, last_success_at, last_error; "
-        "internal_secret",
+        "built-in schema version 3: mail_account.last_*, smtp_account.ca_file, internal_secret",
     ]
     assert builtin_version(db) == BUILTIN_VERSION
     assert {"authority", "ca_file"} <= {c.name for c in db.get_columns("credential")}
