@@ -53,6 +53,33 @@ KNOWN_KEYS = (
 )
 
 
+#: JavaMail's own names of what this file calls otherwise: a file written for JavaMail (or
+#: a typo of one) gets the file's key as its suggestion, not the nearest spelling
+#: (``mail.smtp.port`` is nearest to ``mail.smtp.auth``, but means ``mail.port``)
+JAVAMAIL_NAMES = {
+    "mail.smtp.host": "mail.host",
+    "mail.smtps.host": "mail.host",
+    "mail.smtp.port": "mail.port",
+    "mail.smtps.port": "mail.port",
+    "mail.user": "mail.username",
+    "mail.smtp.user": "mail.username",
+    "mail.smtps.user": "mail.username",
+    "mail.smtp.from": "mail.from",
+    "mail.smtps.from": "mail.from",
+    "mail.transport.protocol": "mail.protocol",
+    "mail.smtps.auth": "mail.smtp.auth",
+    "mail.smtp.password": "mail.password",
+}
+
+
+def _closest_key(key: str) -> str | None:
+    """The known key *key* was most likely meant as, or None when nothing is close."""
+    if key in JAVAMAIL_NAMES:
+        return JAVAMAIL_NAMES[key]
+    close = difflib.get_close_matches(key, [*KNOWN_KEYS, *JAVAMAIL_NAMES], n=1, cutoff=0.6)
+    return JAVAMAIL_NAMES.get(close[0], close[0]) if close else None
+
+
 class LegacyPropsError(Exception):
     """The legacy file cannot be read or holds a bad value; the message names file and key."""
 
@@ -122,8 +149,8 @@ def read_smtp_properties(path: str | Path) -> LegacySmtp:
         )
     for key in sorted(values):
         if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = _closest_key(key)
+            hint = f" (did you mean {close!r}?)" if close else ""
             warnings.append(f"{file}: unknown key {key!r} ignored{hint}")
 
     def get(key: str) -> str | None:

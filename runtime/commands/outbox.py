@@ -44,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     action = getattr(args, "outbox_command", None)
+    if action is None and args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
     with open_context(args.config) as ctx:
         if action is None:
             rows = _rows(args.state, args.limit)
@@ -64,11 +66,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
                         console.print(f"{label + ':':<14}{value}", markup=False)
                 return 0
             if action == "retry":
+                before = m.SentEmail.get_or_none(m.SentEmail.id == args.id)
                 row = retry(ctx, args.id)
                 console.print(
                     f"message {row.id} is QUEUED again: `mailwright deliver` sends it",
                     markup=False,
                 )
+                if before is not None and before.state == "UNKNOWN":
+                    # the operator's decision, but say what it may cost
+                    console.print(
+                        "warning: it was UNKNOWN: the server may have accepted it already, "
+                        "so the recipients may get it twice",
+                        markup=False,
+                        style="yellow",
+                    )
                 return 0
             row = cancel(ctx, args.id)
             console.print(f"message {row.id} is CANCELLED", markup=False)
@@ -78,7 +89,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _rows(state: str | None, limit: int) -> list[m.SentEmail]:
-    query = m.SentEmail.select().order_by(m.SentEmail.id.desc()).limit(max(limit, 1))
+    query = m.SentEmail.select().order_by(m.SentEmail.id.desc()).limit(limit)
     if state:
         query = query.where(m.SentEmail.state == state)
     return list(query)

@@ -12,7 +12,7 @@ import pytest
 from mailstore import models as m
 from mailstore.api import Store
 from mailstore.config import Config
-from mailstore.dsn import read_report
+from mailstore.dsn import DeliveryReport, read_report
 from mailstore.mime import parse_email
 from mailstore.receive import store_received
 from tests.mailstore.conftest import db_url  # noqa: F401
@@ -25,7 +25,13 @@ EXCHANGE_ID = "<176423490577.4242.2718@firma.cz>"
 QMAIL_ID = "<176423499901.4242.3141@firma.cz>"
 
 
-def report_of(name: str):
+def linked(email: m.ReceivedEmail) -> int | None:
+    """The id of the SentEmail *email* is linked to (the raw foreign key), or None."""
+    value = email.__data__.get("sentEmail")
+    return None if value is None else int(value)
+
+
+def report_of(name: str) -> DeliveryReport | None:
     return read_report(parse_email((MAIL / name).read_bytes()))
 
 
@@ -78,6 +84,9 @@ def test_ordinary_mail_is_no_report_and_old_reports_are_read() -> None:
             assert read_report(parse_email(path.read_bytes())) is None, path.name
     data = _corpus()
     if data is None:
+        # a missing environment, not a result: under CI (which has it) that is a failure
+        if os.environ.get("CI"):
+            pytest.fail("CPython's test.test_email corpus is not installed")
         pytest.skip("CPython's test.test_email corpus is not installed")
     found = {}
     for path in sorted(data.glob("msg_*.txt")):
@@ -137,17 +146,18 @@ def test_a_failure_report_marks_the_message_bounced(
     original = sent(message_id, state)
     other = sent("<other@firma.cz>")
     email = receive(store, account(), name)
-    assert email.sentEmail_id == original.id
+    assert linked(email) == original.id
     original = m.SentEmail.get_by_id(original.id)
     assert original.state == "BOUNCED"
-    assert report_of(name).reason() == original.lastReply  # type: ignore[union-attr]
+    report = report_of(name)
+    assert report is not None and report.reason() == original.lastReply
     assert m.SentEmail.get_by_id(other.id).state == "SENT"
 
 
 def test_a_delay_links_but_does_not_bounce(store: Store) -> None:
     original = sent(POSTFIX_ID)
     email = receive(store, account(), "dsn-postfix-delayed.eml")
-    assert email.sentEmail_id == original.id
+    assert linked(email) == original.id
     assert m.SentEmail.get_by_id(original.id).state == "SENT"
 
 
@@ -155,19 +165,19 @@ def test_a_delay_links_but_does_not_bounce(store: Store) -> None:
 def test_only_a_message_that_left_can_bounce(store: Store, state: str) -> None:
     original = sent(POSTFIX_ID, state)
     email = receive(store, account(), "dsn-postfix-failed.eml")
-    assert email.sentEmail_id == original.id
+    assert linked(email) == original.id
     assert m.SentEmail.get_by_id(original.id).state == state
 
 
 def test_a_report_to_another_mailbox_links_but_does_not_bounce(store: Store) -> None:
     original = sent(POSTFIX_ID)
     email = receive(store, account("INVOICES"), "dsn-postfix-failed.eml")
-    assert email.sentEmail_id == original.id
+    assert linked(email) == original.id
     assert m.SentEmail.get_by_id(original.id).state == "SENT"
 
 
 def test_a_report_about_a_message_we_never_sent_is_stored_unlinked(store: Store) -> None:
     sent("<something-else@firma.cz>")
     email = receive(store, account(), "dsn-postfix-failed.eml")
-    assert email.sentEmail_id is None and email.state == "RECEIVED"
+    assert linked(email) is None and email.state == "RECEIVED"
     assert m.SentEmail.get().state == "SENT"

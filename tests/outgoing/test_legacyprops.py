@@ -106,6 +106,19 @@ def test_unknown_keys_are_warned_with_the_closest_known_key(tmp_path: Path) -> N
     assert any("'foo.bar'" in w and "did you mean" not in w for w in warnings)
 
 
+def test_javamail_names_suggest_the_key_this_file_uses(tmp_path: Path) -> None:
+    # a file written for JavaMail names the port mail.smtp.port: nearest in spelling to
+    # mail.smtp.auth, but it means mail.port
+    path = props(
+        tmp_path,
+        "mail.host=h.example.cz\nmail.smtp.port=587\nmail.smtp.user=u\nmail.smtp.hots=x\n",
+    )
+    warnings = read_smtp_properties(path).warnings
+    assert any("'mail.smtp.port'" in w and "did you mean 'mail.port'" in w for w in warnings)
+    assert any("'mail.smtp.user'" in w and "did you mean 'mail.username'" in w for w in warnings)
+    assert any("'mail.smtp.hots'" in w and "did you mean 'mail.host'" in w for w in warnings)
+
+
 @pytest.mark.parametrize(
     ("text", "key", "fragment"),
     [

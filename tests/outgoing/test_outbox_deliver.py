@@ -67,6 +67,25 @@ def test_without_a_robot_address_the_from_address_is_the_sender_and_it_warns(
     assert any("mail.robotAddress is not set" in w for w in report.warnings)
 
 
+def test_every_deliver_warns_while_no_enabled_robot_account_has_the_address(
+    ctx: AppContext, smtp_server: SmtpServer
+) -> None:
+    use_server(ctx, smtp_server)
+    set_param(ctx.store, "mail.robotAddress", "robot@example.test")
+    missing = "no enabled mail account of purpose ROBOT has that address"
+    queue(ctx, 1)
+    assert any(missing in w for w in deliver(ctx, now=T0).warnings)
+    queue(ctx, 1)
+    assert any(missing in w for w in deliver(ctx, now=T0).warnings)  # again, every time
+    robot = m.MailAccount.create(name="robot", address="Robot@Example.test", purpose="ROBOT",
+                                 host="imap.example.test")  # fmt: skip
+    queue(ctx, 1)
+    assert deliver(ctx, now=T0).warnings == []
+    m.MailAccount.update(enabled=False).where(m.MailAccount.id == robot.id).execute()
+    queue(ctx, 1)
+    assert any(missing in w for w in deliver(ctx, now=T0).warnings)
+
+
 def test_attachments_are_sent_in_order(ctx: AppContext, smtp_server: SmtpServer) -> None:
     use_server(ctx, smtp_server)
     (row,) = queue(ctx, 1)

@@ -74,7 +74,9 @@ def test_every_header_a_message_must_carry() -> None:
         "sef@firma.cz",
         "archiv@firma.cz",
     ]
-    text = back.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    plain = back.get_body(("plain",))
+    assert plain is not None
+    text = plain.get_content().replace("\r\n", "\n")
     assert text == "Dobrý den,\nprosíme o opravu faktury.\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,8 +117,9 @@ def test_the_link_is_kept_with_the_email(ctx: AppContext) -> None:
     sent = send_one(ctx)
     report = run(ctx, "entity.id", eml=answer(f"In-Reply-To: {sent}"), commit=True)
     row = m.ReceivedEmail.get_by_id(int(report.result))
-    assert row.sentEmail.messageId == sent
-    assert [r.id for r in m.SentEmail.get(m.SentEmail.messageId == sent).replies] == [row.id]
+    assert row.sentEmail is not None and row.sentEmail.messageId == sent
+    replies = m.ReceivedEmail.select().where(m.ReceivedEmail.sentEmail == row.sentEmail)
+    assert [r.id for r in replies] == [row.id]
 
 
 # --- the ROBOT example handler on a store that sent what the answers answer ------------------
@@ -181,3 +183,21 @@ def test_the_robot_example_notes_a_bounce_and_logs_an_out_of_office(ctx: AppCont
         'e-mail "Dotaz" not delivered: novak@dodavatel.cz: 5.1.1 550 5.1.1 '
         "<novak@dodavatel.cz>: Recipient address rejected: User unknown in virtual mailbox table"
     )
+
+
+def _guide_example() -> str:
+    """The ROBOT handler example of docs/functions.md (the block reading entity.sentEmail)."""
+    text = (ROOT / "docs" / "functions.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```jexl-store\n(.*?)```", text, re.S)
+    [code] = [b for b in blocks if "entity.sentEmail" in b]
+    return str(code)
+
+
+def test_the_guide_robot_example_notes_the_answer_on_the_record(ctx: AppContext) -> None:
+    code = _guide_example()
+    sent = send_one(ctx)
+    report = run(ctx, code, eml=answer(f"In-Reply-To: {sent}"))
+    assert report.result == "answered"
+    assert note(report) == 'answer from jana@dodavatel.cz to "Dotaz"'
+    unlinked = run(ctx, code, eml=answer("In-Reply-To: <nothing@elsewhere.cz>"))
+    assert unlinked.result == "not an answer to our mail" and unlinked.changed == []

@@ -224,6 +224,11 @@ def test_outbox_list_show_retry_cancel(
     assert json.loads(out)["body"] == "Dobrý den, zpráva 0."
     status, out = cli(capsys, "outbox", "retry", str(second.id))
     assert status == 0 and reload(second).state == "QUEUED"
+    assert "warning: it was UNKNOWN" in out and "recipients may get it twice" in out
+    status, out = cli(capsys, "outbox", "--limit", "0")
+    assert status == 2 and "--limit must be 1 or more" in out
+    status, out = cli(capsys, "outbox", "--limit", "1", "--json")
+    assert [r["id"] for r in json.loads(out)] == [second.id]
     status, out = cli(capsys, "outbox", "cancel", str(first.id))
     assert status == 0 and reload(first).state == "CANCELLED"
     status, out = cli(capsys, "outbox", "cancel", str(first.id))
