@@ -487,7 +487,9 @@ def send(
             _reset(conn)
             raise smtplib.SMTPDataError(code, answer)
         step = "end of data"
-        payload = _EOL.sub(b"\r\n", _LEADING_DOT.sub(b"..", message_bytes))
+        # line ends first, then the dots: a bare CR before a "." must not become an
+        # unstuffed end-of-data line (SMTP smuggling)
+        payload = _LEADING_DOT.sub(b"..", _EOL.sub(b"\r\n", message_bytes))
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
         try:

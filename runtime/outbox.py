@@ -40,8 +40,10 @@ from email.utils import parseaddr
 from typing import Any
 
 from mailstore import models as m
+from mailstore.blobs import BlobNotFound
 from mailstore.db import is_postgresql
 from mailstore.outmessage import build_message, envelope_recipients
+from mailstore.secrets import SecretKeyError
 from mailstore.smtp import SmtpError, SmtpSettings, close, connect, send
 
 from .context import AppContext
@@ -94,6 +96,8 @@ class DeliverReport:
     unknown: list[int] = field(default_factory=list)
     #: expired claims without dataStarted put back in the queue
     requeued: list[int] = field(default_factory=list)
+    #: SENT, but the server refused some of the recipients (named in the row's lastReply)
+    partly_refused: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: a problem that stopped the batch (no central server, cannot connect, login refused)
     error: str | None = None
@@ -103,8 +107,10 @@ class DeliverReport:
 
     @property
     def ok(self) -> bool:
-        """True when nothing failed, became UNKNOWN or stopped the batch."""
-        return not self.failed and not self.unknown and self.error is None
+        """True when nothing failed, became UNKNOWN, missed a recipient or stopped the batch."""
+        return (
+            not self.failed and not self.unknown and not self.partly_refused and self.error is None
+        )
 
     def summary(self) -> str:
         """One line: ``sent 3, deferred 1, failed 0, unknown 0``, and the error if any."""
@@ -116,6 +122,8 @@ class DeliverReport:
         ]
         if self.requeued:
             parts.append(f"requeued {len(self.requeued)} (expired claims)")
+        if self.partly_refused:
+            parts.append(f"partly refused {len(self.partly_refused)}")
         line = "outbox: " + ", ".join(parts)
         if self.server:
             line += f" via {self.server}"
@@ -445,7 +453,11 @@ class _Batch:
                 raw = self.message_bytes(row)
                 self.prepared[row.id] = (raw, envelope_recipients(row))
                 size += len(raw)
-            except (ValueError, OSError) as error:  # a row that cannot become a message
+            except (ValueError, OSError, BlobNotFound) as error:
+                # a row that cannot become a message (a bad address, an attachment whose
+                # content is gone): that row fails, the others go on
+                if isinstance(error, BlobNotFound):
+                    error = ValueError(f"an attachment's content is missing ({error})")
                 self.prepared[row.id] = error
 
     def deliver_one(self, row: m.SentEmail) -> None:
@@ -495,6 +507,13 @@ class _Batch:
                 self.failed(row, f"{error.step}: {reply_text}")
             return
         self.sent(row, str(reply))
+        if reply.refused:  # the others got it; these did not, and nothing resends it
+            self.report.partly_refused.append(row.id)
+            self.report.warnings.append(
+                f"message {row.id} ({row.messageId}) was sent, but not to "
+                + "; ".join(f"{a} ({r})" for a, r in reply.refused.items())
+                + ": send it to them anew if they need it"
+            )
 
 
 def deliver(
@@ -522,7 +541,7 @@ def deliver(
         return report
     try:
         central = central_server(ctx.store, ctx.config)
-    except SettingsError as error:
+    except (SettingsError, SecretKeyError) as error:  # its password cannot be read either
         report.error = str(error)
         return report
     report.warnings.extend(central.warnings)
@@ -544,7 +563,12 @@ def deliver(
             batch.attachments = _attachments(claimed)
             for index, row in enumerate(rows):
                 if row.id not in batch.prepared:
-                    batch.prepare(rows[index : index + PREPARE_AHEAD])
+                    try:
+                        batch.prepare(rows[index : index + PREPARE_AHEAD])
+                    except SecretKeyError as error:  # the reply-token key: configuration
+                        batch.report.error = str(error)
+                        batch.release(claimed[index:])
+                        return report
                 batch.renew(claimed[index:])
                 try:
                     batch.deliver_one(row)

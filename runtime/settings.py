@@ -647,7 +647,9 @@ def access_token(store: Store, credential: m.Credential) -> str:
     if provider.cache_changed:
         credential.tokenCache = provider.encrypted_cache()
         credential.updated = m.utcnow()
-        credential.save()
+        # only the cache: a full save could write back a secret another process (secrets
+        # rotate) re-encrypted meanwhile
+        credential.save(only=[m.Credential.tokenCache, m.Credential.updated])
     return token.value
 
 
@@ -669,7 +671,7 @@ def login_delegated(store: Store, name: str, show: Callable[[str], None]) -> m.C
     device_code_login(provider, show)
     credential.tokenCache = provider.encrypted_cache()
     credential.updated = m.utcnow()
-    credential.save()
+    credential.save(only=[m.Credential.tokenCache, m.Credential.updated])
     return credential
 
 

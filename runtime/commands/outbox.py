@@ -34,9 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show = add_action(sub, "show", "show one message and its delivery")
     show.add_argument("id", metavar="ID", type=int)
     show.add_argument("--json", action="store_true", help="print JSON")
-    add_action(sub, "retry", "queue a FAILED, UNKNOWN or CANCELLED message again").add_argument(
-        "id", metavar="ID", type=int
-    )
+    add_action(
+        sub,
+        "retry",
+        "queue a FAILED, UNKNOWN, BOUNCED or CANCELLED message again (or a QUEUED one sooner)",
+    ).add_argument("id", metavar="ID", type=int)
     add_action(sub, "cancel", "cancel a QUEUED, FAILED or UNKNOWN message").add_argument(
         "id", metavar="ID", type=int
     )

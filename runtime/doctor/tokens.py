@@ -124,7 +124,8 @@ def _check_token(
             # a delegated refresh rotated the refresh token: the old one may be spent now
             credential.tokenCache = provider.encrypted_cache()
             credential.updated = m.utcnow()
-            credential.save()
+            # only the cache, never a stale copy of the secret (secrets rotate)
+            credential.save(only=[m.Credential.tokenCache, m.Credential.updated])
     except OAuthError as err:
         fix = err.setting
         if delegated and err.code in ("invalid_grant", "login_required", "interaction_required"):

@@ -379,3 +379,45 @@ def test_an_oauth2_account_logs_in_with_xoauth2(
     deliver(ctx, now=T0)
     assert oauth_authority.token_requests[client.client_id] == 1
     assert smtp_server.logins == ["podatelna@example.test"] * 2
+
+
+def test_an_attachment_whose_content_is_gone_fails_its_message_alone(
+    ctx: AppContext, smtp_server: SmtpServer
+) -> None:
+    # a blob folder restored from an older backup: that message cannot be built, and it
+    # must not hold up the queue behind it run after run
+    use_server(ctx, smtp_server)
+    broken, good = queue(ctx, 2)
+    attached = ctx.store.add_file("faktura.pdf", b"%PDF-1.4 gone", "application/pdf")
+    m.SentEmailAttachment.create(sentEmail=broken, attachedFile=attached, position=0)
+    assert ctx.store.blobs.delete(attached.sha256)
+    report = deliver(ctx, now=T0)
+    assert report.failed == [broken.id] and report.sent == [good.id]
+    assert "an attachment's content is missing" in str(reload(broken).lastReply)
+
+
+def test_a_reply_token_key_that_cannot_be_read_stops_the_batch_and_gives_the_rows_back(
+    ctx: AppContext, smtp_server: SmtpServer
+) -> None:
+    use_server(ctx, smtp_server)
+    set_param(ctx.store, "mail.robotAddress", "robot@example.test")
+    set_param(ctx.store, "mail.robotTokens", "true")
+    m.InternalSecret.create(name="replyTokenKey", value="not a Fernet token")
+    (row,) = queue(ctx, 1)
+    report = deliver(ctx, now=T0)
+    assert report.error is not None and not report.ok
+    assert reload(row).state == "QUEUED" and reload(row).attempts == 0
+    assert smtp_server.messages == []
+
+
+def test_a_recipient_refused_while_others_accept_is_reported(
+    ctx: AppContext, smtp_server: SmtpServer
+) -> None:
+    use_server(ctx, smtp_server)
+    (row,) = queue(ctx, 1, cc=["petr@example.test"])
+    smtp_server.fail("RCPT", "451 4.7.1 greylisted, try later", recipient="petr@example.test")
+    report = deliver(ctx, now=T0)
+    assert report.sent == [row.id] and report.partly_refused == [row.id] and not report.ok
+    assert any("petr@example.test" in w and "451" in w for w in report.warnings)
+    assert "partly refused 1" in report.summary()
+    assert [msg.rcpt_tos for msg in smtp_server.messages] == [("jana@example.test",)]

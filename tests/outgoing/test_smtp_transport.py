@@ -211,3 +211,13 @@ def test_settings_repr_hides_the_password() -> None:
 def test_ssl_context_is_verifying_by_default() -> None:
     # the guarantee the rest relies on: a default context checks host names
     assert ssl.create_default_context().check_hostname
+
+
+def test_a_bare_cr_before_a_dot_cannot_end_the_data_early(smtp_server: SmtpServer) -> None:
+    # SMTP smuggling: "\r.\r\n" must not reach the server as an end-of-data line followed
+    # by commands of the sender's choosing; the whole text arrives as one message
+    raw = RAW + b"line\r.\r\nRSET\r\nMAIL FROM:<evil@example.test>\r\n"
+    assert send_one(settings_for(smtp_server), raw).startswith("250")
+    assert len(smtp_server.messages) == 1
+    data = smtp_server.messages[0].data
+    assert b"MAIL FROM:<evil@example.test>" in data and b"line\r\n.\r\nRSET" in data
