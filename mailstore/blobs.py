@@ -75,11 +75,13 @@ def _install(tmp: Path, final: Path) -> None:
     except FileNotFoundError:
         # the blob's folder is new (os.replace fails fast; no stat on the common path):
         # its own name in the folder above must be durable too
-        made = [p for p in (final.parent.parent, final.parent) if not p.is_dir()]
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
-        for folder in made:
-            _fsync_dir(folder.parent)
+        # the folders' names must be durable too: always both levels on this rare path,
+        # since another thread may have made a folder and not yet flushed its parent
+        # (telling "made by us" apart would race with it)
+        _fsync_dir(final.parent.parent)
+        _fsync_dir(final.parent.parent.parent)
     _fsync_dir(final.parent)
 
 

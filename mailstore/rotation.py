@@ -158,7 +158,17 @@ def _reencrypt(
         if new.decrypt(token) != plain:  # pragma: no cover - Fernet guarantees it
             raise RotationError(f"{secret.label}: the new key does not give the value back")
         fld = secret.model._meta.fields[secret.column]
-        secret.model.update({fld: token}).where(secret.model.id == secret.row_id).execute()
+        # only if nobody changed it since we read it (an OAuth2 refresh renews the token
+        # cache): an unconditional write would put the old value back. A value changed
+        # meanwhile was written by the other process with the key it holds; the catch-up
+        # passes (`_CATCH_UP_PASSES`) read it again
+        changed = (
+            secret.model.update({fld: token})
+            .where((secret.model.id == secret.row_id) & (fld == secret.token))
+            .execute()
+        )
+        if not changed:
+            continue
         key = f"{secret.model.__name__}.{secret.column}"
         report.counts[key] = report.counts.get(key, 0) + 1
         digests[(secret.model.__name__, secret.row_id, secret.column)] = _digest(plain)

@@ -16,6 +16,7 @@ from mailstore.imap import ImapError
 from mailstore.oauth import OAuthError
 
 from ..settings import SettingsError, connect_account
+from .imap import _stored_uids
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -47,7 +48,10 @@ def dry_run_imap(run: _Run) -> None:
                 if _stored_in(account, account.folder):
                     note = "a new UIDVALIDITY: stored ones are matched again by SHA-256"
                 run.note(f"{account.name}: folder {account.folder} ({note})")
-            sizes = box.sizes(box.new_uids(last or 0))
+            # what the real run fetches: every UID the folder holds that the ledger has
+            # not, also below the highest stored one (a store that failed earlier)
+            stored = _stored_uids(account, account.folder, status.uidvalidity)
+            sizes = box.sizes([uid for uid in box.find_uids() if uid not in stored])
     except (ImapError, OAuthError, SettingsError) as exc:
         run.error(f"{account.name}: {exc}")
         return

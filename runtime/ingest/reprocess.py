@@ -66,6 +66,10 @@ def reprocess(
                     run.note(f"{exc} (the after-action is left out)")
             outcomes: dict[int, str] = {}
             for email_id in ids:
+                # a long reprocess must hold the account like ingest does: a lost lease
+                # means an ingest took over and may handle these same e-mails now
+                if not run.keep_lease():
+                    break
                 run.guarded(email_id, functools.partial(_reprocess_one, run, states, outcomes))
             if account.sourceKind == "imap":
                 act_on_server(run, outcomes)

@@ -94,3 +94,21 @@ def test_dry_run_reports_a_failed_login(config, dovecot, imap_user, capsys) -> N
     out = capsys.readouterr().out
     assert status == 1
     assert f"{dovecot.host}:{dovecot.ssl_port}" in out and "check the credential" in out
+
+
+def test_dry_run_counts_what_the_real_run_fetches_below_the_highest_uid(
+    config, dovecot, imap_user, capsys
+) -> None:
+    # a message the ledger lacks under the highest stored UID (a store that failed in an
+    # earlier run) is fetched by the next real run: the dry run must list it too
+    with Store.open(load_config(config)):
+        m.MailAccount.update(afterProcessing="none").execute()
+    dovecot.append(imap_user, [message(1), message(2), message(3)])
+    assert main(["ingest", "--config", str(config)]) == 0
+    first = min(dovecot.uids(imap_user))
+    with Store.open(load_config(config)):
+        m.ReceivedEmail.delete().where(m.ReceivedEmail.uid == first).execute()
+    capsys.readouterr()
+    assert main(["ingest", "--dry-run", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "imap: 1 new message(s) would be fetched" in out and str(first) in out

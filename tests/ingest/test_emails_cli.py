@@ -12,6 +12,7 @@ from mailstore import models as m
 from mailstore.api import Store
 from mailstore.config import load_config
 from runtime.cli import main
+from runtime.ingest.account import _Run
 from tests.ingest.test_ingest_local import FAILING, GOOD, make_emlfolder, make_maildir
 from tests.mailstore.conftest import db_url  # noqa: F401
 
@@ -191,3 +192,24 @@ def test_reprocess_the_quarantined_emails_of_one_account(setup, capsys, tmp_path
     _, out, _ = cli(capsys, "emails", "--json", "--config", str(cfg))
     states = sorted((r["account"], r["state"]) for r in json.loads(out))
     assert states == [("invoices", "QUARANTINED")] * 3 + [("other", "PROCESSED")] * 2
+
+
+def test_reprocess_stops_when_another_runner_took_the_account(setup, capsys, monkeypatch) -> None:
+    # a reprocess longer than the lease: once an ingest has taken the account over, it
+    # may handle these same e-mails, so reprocess must stop, not handle them a second time
+    setup["handler"].write_text(FAILING, encoding="utf-8")
+    cli(capsys, "ingest", "--config", str(setup["config"]))
+    setup["handler"].write_text(GOOD, encoding="utf-8")
+    renewals = iter([True])  # the first renewal succeeds, then the lease is lost
+    monkeypatch.setattr("runtime.ingest.account._renew", lambda *args: next(renewals, False))
+    keep = _Run.keep_lease
+
+    def every_time(self: _Run) -> bool:  # as if each e-mail took a third of the lease
+        self.renewed = None
+        return keep(self)
+
+    monkeypatch.setattr(_Run, "keep_lease", every_time)
+    status, out, _ = cli(capsys, "reprocess", "--failed", "--config", str(setup["config"]))
+    assert status == 1 and "another runner took over the account" in out
+    with Store.open(load_config(setup["config"])):
+        assert m.ReceivedEmail.select().where(m.ReceivedEmail.state == "PROCESSED").count() == 1
