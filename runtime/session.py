@@ -35,7 +35,7 @@ from typing import Any
 import peewee
 
 from mailstore import models as m
-from mailstore.api import Store, StoreError
+from mailstore.api import Store, StoreError, insert_new, insert_row
 from mailstore.blobs import BlobNotFound
 from mailstore.schema import EntityModel, FieldSpec
 from scriptengine.errors import EvalError
@@ -355,7 +355,9 @@ class RunSession:
             return
         try:
             with self.store.atomic():  # a savepoint: a failed write leaves the run usable
-                if new:
+                if new and type(row)._meta.auto_increment:
+                    insert_new(row)  # save's INSERT, with its SQL text built once
+                elif new:
                     row.save(force_insert=True)
                 else:
                     row.save(only=[type(row)._meta.fields[n] for n in dirty])
@@ -682,6 +684,7 @@ def write_script_run(
     logs: list[str] | None = None,
     committed: bool = True,
     started_at: dt.datetime | None = None,
+    email_stored: bool = False,
 ) -> m.ScriptRun:
     """Insert the ScriptRun row of a run (in the caller's transaction, or its own).
 
@@ -690,16 +693,20 @@ def write_script_run(
     longer stored (a failed run under ``--commit`` rolled it back). ``started_at``: when
     the run started (naive UTC, the store's convention); by default now less
     ``duration_ms``, since the row is written after the run (a failed run's after its
-    rollback)."""
+    rollback). ``email_stored``: the caller knows the e-mail is stored in its open
+    transaction (it is not looked up then)."""
     if started_at is None:
         started_at = m.utcnow() - dt.timedelta(milliseconds=duration_ms)
     with store.atomic():
         if (
             email_id is not None
+            and not email_stored
             and m.ReceivedEmail.get_or_none(m.ReceivedEmail.id == email_id) is None
         ):
             email_id = None
-        return m.ScriptRun.create(
+        # insert_row: the same row as create, with SQL text built once
+        return insert_row(
+            m.ScriptRun,
             receivedEmail=email_id,
             scriptName=script_name,
             scriptSha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),

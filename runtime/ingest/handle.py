@@ -10,10 +10,12 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import peewee
 
 from mailstore import models as m
+from mailstore.db import is_postgresql
 from scriptengine import Script, ScriptError, ScriptRuntimeError
 from scriptengine.errors import EvalError
 
@@ -110,6 +112,7 @@ def handle_email(
     now: dt.datetime,
     *,
     states: tuple[str, ...] = HANDLED_STATES,
+    row: m.ReceivedEmail | None = None,
 ) -> str | None:
     """Run the handler on the stored e-mail ``email_id``; return its new state
     (PROCESSED, FAILED or QUARANTINED), or None when it was not in one of ``states``
@@ -122,15 +125,50 @@ def handle_email(
     attempt. An exception of mailwright's own code counts an attempt too (`InternalError`).
     Database errors are raised. ``handler.script`` must be set.
 
+    ``row``: the e-mail's row when the caller has it (as ``store_received`` returned it),
+    which saves reading it again; its state is checked as a read one's would be, and the
+    guarded update above still decides. Trap: a failed run may leave it changed in memory.
+
     On SQLite all of it holds the write lock from the start (`Store.atomic` begins
     IMMEDIATE), so another runner's commit meanwhile makes this one wait, not fail."""
     assert handler.script is not None, "handle_email needs a compiled handler"
     with ctx.store.atomic():
-        return _handle(ctx, handler, email_id, now, states)
+        return _handle(ctx, handler, email_id, now, states, row)
+
+
+#: the text of `_processed`, by (PostgreSQL or not, number of states)
+_PROCESSED_SQL: dict[tuple[bool, int], str] = {}
+
+
+def _processed(email_id: int, states: tuple[str, ...]) -> int:
+    """Mark ``email_id`` PROCESSED if its state is one of *states*; return rows changed.
+
+    The UPDATE every handled e-mail costs, as SQL text built once per database kind: making
+    it with peewee's query builder costs more CPU than running it (as in runtime/outbox.py).
+    """
+    e = m.ReceivedEmail
+    db: Any = e._meta.database  # peewee's execute_sql is untyped
+    pg = is_postgresql(db)
+    sql = _PROCESSED_SQL.get((pg, len(states)))
+    if sql is None:
+        p = "%s" if pg else "?"
+        sql = (
+            f'UPDATE "{e._meta.table_name}" SET "{e.state.column_name}" = {p}, '
+            f'"{e.nextAttempt.column_name}" = NULL, "{e.lastError.column_name}" = NULL '
+            f'WHERE "{e.id.column_name}" = {p} AND "{e.state.column_name}" IN '
+            f"({', '.join([p] * len(states))})"
+        )
+        _PROCESSED_SQL[(pg, len(states))] = sql
+    return int(db.execute_sql(sql, ["PROCESSED", email_id, *states]).rowcount)
 
 
 def _handle(
-    ctx: AppContext, handler: Handler, email_id: int, now: dt.datetime, states: tuple[str, ...]
+    ctx: AppContext,
+    handler: Handler,
+    email_id: int,
+    now: dt.datetime,
+    states: tuple[str, ...],
+    given: m.ReceivedEmail | None,
 ) -> str | None:
     e = m.ReceivedEmail
     script = handler.script
@@ -142,9 +180,14 @@ def _handle(
     started = time.perf_counter()
     session.begin()
     try:
-        row = e.get_or_none(e.id == email_id)
+        row = given if given is not None else e.get_or_none(e.id == email_id)
         if row is None or row.state not in states:
             return None
+        account = row.__rel__.get("mailAccount")
+        if isinstance(account, m.MailAccount) and account.id == row.__data__["mailAccount"]:
+            # the run's own account row, which stored the e-mail (read-only to scripts):
+            # ``entity.mailAccount`` then costs no query
+            session.wrap(account)
         try:
             result = script.run({"entity": session.wrap(row)}, thread=thread)
             session.flush()
@@ -153,12 +196,7 @@ def _handle(
         except EvalError as exc:  # raised by flush: a changed record cannot be saved
             error = ScriptRuntimeError(exc.message, filename=handler.name, hint=exc.hint)
         if error is None:
-            done = (
-                e.update(state="PROCESSED", nextAttempt=None, lastError=None)
-                .where((e.id == email_id) & e.state.in_(states))
-                .execute()
-            )
-            if not done:
+            if not _processed(email_id, states):
                 return None
             created, changed = session.touched()
             write_script_run(
@@ -173,6 +211,7 @@ def _handle(
                 created=created,
                 changed=changed,
                 logs=list(thread.logs),
+                email_stored=True,  # the update above found it
             )
             ok = True
     except (peewee.OperationalError, peewee.InterfaceError):

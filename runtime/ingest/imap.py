@@ -323,7 +323,8 @@ def _imap_new(
             run.store_failed(f"UID {message.uid}", exc)
             continue
         if created and run.counted(row, f"UID {message.uid}"):
-            run.guarded(row.id, functools.partial(_imap_handle, run, outcomes, message.uid))
+            handle = functools.partial(_imap_handle, run, outcomes, message.uid, row=row)
+            run.guarded(row.id, handle)
             if outcomes.full:
                 outcomes.flush()
 
@@ -371,11 +372,18 @@ def _imap_store(
     )
 
 
-def _imap_handle(run: _Run, outcomes: _Outcomes, uid: int | None, email_id: int) -> None:
+def _imap_handle(
+    run: _Run,
+    outcomes: _Outcomes,
+    uid: int | None,
+    email_id: int,
+    row: m.ReceivedEmail | None = None,
+) -> None:
     """Handle one e-mail; its outcome (after the commit) waits in *outcomes* for the
     server. *uid* is its UID in the selected folder, None when it is not there (stored
-    under another folder or UIDVALIDITY): nothing to write then."""
-    state = handle_email(run.ctx, run.handler, email_id, run.clock())
+    under another folder or UIDVALIDITY): nothing to write then. *row*: the e-mail's row
+    when it was just stored (not read again)."""
+    state = handle_email(run.ctx, run.handler, email_id, run.clock(), row=row)
     run.count(email_id, state)
     if state is not None and uid is not None:
         outcomes.add(uid, state)
