@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 import peewee
 
 from mailstore import models as m
-from mailstore.api import Store
+from mailstore.api import Store, insert_row
 from mailstore.mime import MailPart, ParsedEmail, parse_email
 from mailstore.replylink import link_received
 
@@ -103,7 +103,8 @@ def _stored_id(
     cache_key = (type(db).__name__, imap)
     sql = _ID_SQL.get(cache_key)
     if sql is None:
-        sql, built = e.select(e.id).where(*conditions).limit(1).sql()
+        # no LIMIT: the identity is unique, and peewee sends a limit as one more parameter
+        sql, built = e.select(e.id).where(*conditions).sql()
         if tuple(built) != params:  # a peewee that orders parameters otherwise: no cache
             found = db.execute_sql(sql, built).fetchone()
             return int(found[0]) if found else None
@@ -293,22 +294,27 @@ def _insert(
 ) -> m.ReceivedEmail:
     """Write the rows in one transaction; peewee.IntegrityError when the identity is taken.
 
-    *writes* are the blob writes still running: the transaction commits only once every
-    one of them has ended well (the guarantee: a blob is durable before the row naming
-    it commits), and rolls back when one failed. Waiting at the end, not before the
-    first INSERT, lets the fsyncs run while the rows are written.
+    *writes* are the blob writes still running (started while the message was parsed):
+    they must all have ended well before the transaction begins (the guarantee: a blob is
+    durable before the row naming it commits); one that failed raises, nothing is written.
+    Waited for before, not inside, the transaction: on SQLite it holds the write lock
+    from its first statement, and every other runner would wait on our fsyncs.
     """
+    _wait(writes)
     with store.atomic():
-        row = m.ReceivedEmail.create(
-            mailAccount=account, **identity, **_email_fields(parsed), **extra
+        # insert_row, not create: the same rows, with SQL text built once (see insert_row)
+        row = insert_row(
+            m.ReceivedEmail, mailAccount=account, **identity, **_email_fields(parsed), **extra
         )
         for position, (part, inline_part) in enumerate(parts):
-            attached = m.AttachedFile.create(
+            attached = insert_row(
+                m.AttachedFile,
                 name=part.filename,
                 contentType=part.content_type,
                 size=part.size,
                 sha256=part.sha256,
             )
+            # create, still: tests/mailstore/test_receive.py injects a failure there
             m.ReceivedEmailAttachment.create(
                 receivedEmail=row,
                 attachedFile=attached,
@@ -319,5 +325,4 @@ def _insert(
             )
         # a reply or a bounce: linked to what was sent, in the same transaction (issue 6)
         link_received(store, row, parsed)
-        _wait(writes)  # raises (the transaction rolls back) when a blob is not stored
         return row

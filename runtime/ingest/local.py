@@ -130,8 +130,9 @@ def work_local(run: _Run) -> None:
         if not run.keep_lease():
             return
         try:
-            with ctx.store.atomic():  # it reads, then writes: IMMEDIATE on SQLite
-                row, created = store_message(ctx, account, key, raw)
+            # no transaction around it: store_received makes its own, once the message is
+            # parsed and its blobs are on disk; a race ends in the winner's row
+            row, created = store_message(ctx, account, key, raw)
         except Exception as exc:
             run.store_failed(f"message {key}", exc)
             continue

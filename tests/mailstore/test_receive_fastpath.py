@@ -64,6 +64,9 @@ def test_the_identity_check_finds_what_find_received_finds(
     assert receive._stored_id(account.id, **identity) == row.id  # type: ignore[arg-type]
     found = find_received(account, **identity)  # type: ignore[arg-type]
     assert found is not None and found.id == row.id
+    # and from the cached SQL, not a query built anew each time (the point of it)
+    kind = (type(store.db).__name__, "key" not in identity)
+    assert kind in receive._ID_SQL
     again, created_again = store_received(store, account, _invoice(2), **identity)  # type: ignore[arg-type]
     assert (again.id, created_again) == (row.id, False)
     assert again.subject == "Faktura 1"  # the stored row, not the second message
