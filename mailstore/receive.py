@@ -219,6 +219,7 @@ def store_received(
     state: str = "RECEIVED",
     reason: str | None = None,
     received_date: datetime | None = None,
+    size: int | None = None,
 ) -> tuple[m.ReceivedEmail, bool]:
     """Store a raw message and return ``(ReceivedEmail, created)``.
 
@@ -231,14 +232,15 @@ def store_received(
     existing row comes back with ``created`` False; this holds against a concurrent
     writer too (the unique index decides, the loser returns the winner's row). Otherwise
     the raw message and each attachment's content go to the blob store (each content
-    once, fsynced by a few threads while the message is parsed and its rows written),
-    and the ReceivedEmail, its AttachedFile and ReceivedEmailAttachment rows are written
-    in one transaction (a savepoint when the caller has one open), which commits only
-    after every blob is durable; a blob that cannot be written raises (no row is left).
+    once, fsynced by a few threads while the message is parsed), and once every blob is
+    durable the ReceivedEmail, its AttachedFile and ReceivedEmailAttachment rows are
+    written in one transaction (a savepoint when the caller has one open); a blob that
+    cannot be written raises (no row is left).
 
     Never fails because of the message's content: what cannot be parsed is explained in
     ``parseError``. ``state`` and ``reason`` are for the runner's SKIPPED and IGNORED
-    messages; ``received_date`` (aware or naive UTC) defaults to now.
+    messages; ``received_date`` (aware or naive UTC) defaults to now; ``size`` is the
+    message's real size when *source* is only part of it (a SKIPPED message's headers).
     """
     conditions = _identity(account, folder, uidvalidity, uid, key)
     existing_id = _stored_id(account, folder=folder, uidvalidity=uidvalidity, uid=uid, key=key)
@@ -267,6 +269,7 @@ def store_received(
                     "state": state,
                     "reason": reason,
                     **({"receivedDate": _naive_utc(received_date)} if received_date else {}),
+                    **({"size": size} if size is not None else {}),
                 },
                 writes=writes,
             )
@@ -304,7 +307,7 @@ def _insert(
     with store.atomic():
         # insert_row, not create: the same rows, with SQL text built once (see insert_row)
         row = insert_row(
-            m.ReceivedEmail, mailAccount=account, **identity, **_email_fields(parsed), **extra
+            m.ReceivedEmail, mailAccount=account, **identity, **{**_email_fields(parsed), **extra}
         )
         for position, (part, inline_part) in enumerate(parts):
             attached = insert_row(

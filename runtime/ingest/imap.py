@@ -348,9 +348,8 @@ def _imap_store(
             uid=message.uid,
             state="SKIPPED",
             reason=reason,
+            size=message.size,  # the headers are stored; the size is the whole message's
         )
-        if created:
-            m.ReceivedEmail.update(size=message.size).where(m.ReceivedEmail.id == row.id).execute()
         return row, created
     state = "RECEIVED"
     reason_text: str | None = None

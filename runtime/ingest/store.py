@@ -43,12 +43,9 @@ def store_message(
             f"{len(raw) / 1048576:.1f} MB is over the limit of {limit / 1048576:.0f} MB "
             "(limits.maxMessageMB in mailwright.toml); left in the source"
         )
-        row, created = store_received(
-            ctx.store, account, headers, key=key, state="SKIPPED", reason=reason
+        return store_received(
+            ctx.store, account, headers, key=key, state="SKIPPED", reason=reason, size=len(raw)
         )
-        if created:
-            m.ReceivedEmail.update(size=len(raw)).where(m.ReceivedEmail.id == row.id).execute()
-        return row, created
     state = "RECEIVED"
     reason_text: str | None = None
     if account.since is not None:
