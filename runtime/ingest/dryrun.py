@@ -16,7 +16,7 @@ from mailstore.imap import ImapError
 from mailstore.oauth import OAuthError
 
 from ..settings import SettingsError, connect_account
-from .imap import _stored_uids
+from .imap import stored_uids
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -50,7 +50,7 @@ def dry_run_imap(run: _Run) -> None:
                 run.note(f"{account.name}: folder {account.folder} ({note})")
             # what the real run fetches: every UID the folder holds that the ledger has
             # not, also below the highest stored one (a store that failed earlier)
-            stored = _stored_uids(account, account.folder, status.uidvalidity)
+            stored = stored_uids(account, account.folder, status.uidvalidity)
             sizes = box.sizes([uid for uid in box.find_uids() if uid not in stored])
     except (ImapError, OAuthError, SettingsError) as exc:
         run.error(f"{account.name}: {exc}")

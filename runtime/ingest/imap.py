@@ -82,7 +82,7 @@ def _here(account: m.MailAccount, folder: str, uidvalidity: int) -> Any:
     return (e.mailAccount == account.id) & (e.folder == folder) & (e.uidvalidity == uidvalidity)
 
 
-def _stored_uids(account: m.MailAccount, folder: str, uidvalidity: int) -> set[int]:
+def stored_uids(account: m.MailAccount, folder: str, uidvalidity: int) -> set[int]:
     """The UIDs of the folder's e-mails stored under *uidvalidity*.
 
     One query answered from the (account, folder, uidvalidity, uid) index alone, read from
@@ -179,7 +179,7 @@ def _imap_leftovers(
     ``$MailwrightFailed`` (keywords).
 
     *present* is what the folder holds (UID SEARCH ALL), *stored* what the ledger has
-    (`_stored_uids`). The server is asked which messages are not done yet with one SEARCH
+    (`stored_uids`). The server is asked which messages are not done yet with one SEARCH
     (``UNSEEN``, ``UNKEYWORD``), never for the flags of every message, and the database
     only for the states of those."""
     account = run.account
@@ -268,7 +268,7 @@ def _imap_session(run: _Run, box: ImapMailbox, folder: str, uidvalidity: int) ->
     # whatever the folder's size
     box.refresh()  # mail delivered since SELECT, or while the due e-mails were handled
     present = box.find_uids()
-    stored = _stored_uids(account, folder, uidvalidity)
+    stored = stored_uids(account, folder, uidvalidity)
     if runnable:
         _imap_leftovers(run, box, folder, uidvalidity, present, stored)
     # UIDVALIDITY changed (RFC 3501 2.3.1.1): stored e-mails are matched again by SHA-256
