@@ -32,13 +32,15 @@ per batch.
 from __future__ import annotations
 
 import dataclasses
+import queue
 import re
 import socket
 import ssl
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exceptions
@@ -187,6 +189,9 @@ class ImapMailbox:
         self.port = port
         self._status: FolderStatus | None = None
         self._user: str | None = None
+        # one command at a time: `fetch(ahead=True)` fetches from another thread while
+        # the caller flags and moves on this connection
+        self._lock = threading.RLock()
 
     # ----------------------------------------------------------------- connection
 
@@ -408,7 +413,8 @@ class ImapMailbox:
         batch_size: int = 50,
         max_size: int | None = None,
         batch_bytes: int = 16 * 1024 * 1024,
-    ) -> Iterator[FetchedMessage]:
+        ahead: bool = False,
+    ) -> Generator[FetchedMessage, None, None]:
         """Yield the messages *uids* in that order, fetched *batch_size* at a time.
 
         RFC822.SIZE and FLAGS come first, for up to `SET_CHUNK` UIDs in one command; then
@@ -418,11 +424,27 @@ class ImapMailbox:
         PEEK leaves ``\\Seen`` alone: the runner flags only after its commit. A UID expunged
         meanwhile is skipped silently. Fetching lazily: the caller may act on the same
         connection (flag, move) between two messages.
+
+        ``ahead``: the next batch is fetched by a thread while the caller works on this
+        one, so the server's time to answer is not waited for (at most one more batch is
+        held). Commands on the connection still run one at a time. Trap: close the
+        generator (or exhaust it) before logging out; an `ImapError` of the fetching thread
+        is raised here, at the message it stopped before.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._require_selected()
-        ordered = list(uids)
+        messages = self._fetch(list(uids), batch_size, max_size, batch_bytes)
+        if ahead:
+            messages = read_ahead(messages, batch_size)
+        try:
+            yield from messages
+        finally:
+            messages.close()
+
+    def _fetch(
+        self, ordered: list[int], batch_size: int, max_size: int | None, batch_bytes: int
+    ) -> Generator[FetchedMessage, None, None]:
         for start in range(0, len(ordered), SET_CHUNK):
             chunk = ordered[start : start + SET_CHUNK]
             meta = self._meta(chunk)
@@ -559,10 +581,61 @@ class ImapMailbox:
         return self._status
 
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            try:
+                return method(*args, **kwargs)
+            except BaseException as error:
+                raise _translate(error, self.host, self.port, what) from error
+
+
+T = TypeVar("T")
+
+
+def read_ahead(source: Iterator[T], limit: int) -> Generator[T, None, None]:
+    """Yield what *source* yields, produced by a thread at most *limit* items ahead.
+
+    Why: fetching waits mostly for the server and for TLS reads (which release the GIL),
+    time the caller can spend storing and handling. The thread stops when the generator
+    is closed or collected (``close`` waits for it: at most the command in flight); an
+    exception of *source* is raised here, after the items produced before it."""
+    items: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, limit))
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def pump() -> None:
         try:
-            return method(*args, **kwargs)
-        except BaseException as error:
-            raise _translate(error, self.host, self.port, what) from error
+            for item in source:
+                if not put((False, item)):
+                    return
+            put((True, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((True, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=pump, name="mailwright-imap-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            done, value = items.get()
+            if done:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _flags(raw: Iterable[Any]) -> tuple[str, ...]:

@@ -24,7 +24,13 @@ from mailstore.api import Store, insert_row
 from mailstore.mime import MailPart, ParsedEmail, parse_email
 from mailstore.replylink import link_received
 
-__all__ = ["store_received", "find_received"]
+__all__ = [
+    "PreparedEmail",
+    "commit_received",
+    "find_received",
+    "prepare_received",
+    "store_received",
+]
 
 
 def _identity(
@@ -206,6 +212,107 @@ def _parts(parsed: ParsedEmail) -> list[tuple[MailPart, bool]]:
     return [(p, False) for p in parsed.attachments] + [(p, True) for p in parsed.inline_parts]
 
 
+class PreparedEmail:
+    """A message parsed, with the writes of its blobs under way; `prepare_received` makes
+    one and `commit_received` stores it (or `discard` forgets it).
+
+    Splitting the two lets a caller parse the next message, and have its blobs fsynced,
+    while the previous one's rows commit and its handler runs (``runtime.ingest`` does).
+    Trap: every one must end in `commit_received` or `discard`, so that no blob write is
+    still running when the caller goes on."""
+
+    __slots__ = ("parsed", "writes")
+
+    def __init__(self, parsed: ParsedEmail, writes: list[Future[Any]]) -> None:
+        self.parsed = parsed
+        self.writes = writes
+
+    def discard(self) -> None:
+        """Wait for the blob writes and drop the message: its blobs are only unreferenced
+        (``gc`` removes them), nothing is in the ledger."""
+        futures_wait(self.writes)
+
+
+def prepare_received(
+    store: Store, source: bytes | BinaryIO, *, trusted_authserv_id: str | None = None
+) -> PreparedEmail:
+    """Parse a raw message and start writing its blobs (the raw message and each part's
+    content); return the `PreparedEmail` for `commit_received`.
+
+    Never fails because of the message's content (see `parse_email`). A file object is
+    streamed to the blob store first, then parsed from there (never held whole in memory
+    twice); bytes are written by another thread while this one parses."""
+    writes: list[Future[Any]] = []
+    try:
+        if isinstance(source, bytes | bytearray | memoryview):
+            raw = bytes(source)
+            writes.append(_blob_pool().submit(store.blobs.put_bytes, raw))
+            parsed = parse_email(raw, trusted_authserv_id=trusted_authserv_id)
+        else:
+            sha, _ = store.blobs.put_stream(source)
+            with store.blobs.open(sha) as stored:
+                parsed = parse_email(stored, trusted_authserv_id=trusted_authserv_id)
+        writes += _store_parts(store, parsed)
+    except BaseException:
+        futures_wait(writes)  # no write left running behind the failure
+        raise
+    return PreparedEmail(parsed, writes)
+
+
+def commit_received(
+    store: Store,
+    account: m.MailAccount | int,
+    prepared: PreparedEmail,
+    *,
+    folder: str | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    key: str | None = None,
+    state: str = "RECEIVED",
+    reason: str | None = None,
+    received_date: datetime | None = None,
+    size: int | None = None,
+) -> tuple[m.ReceivedEmail, bool]:
+    """Store a `PreparedEmail` under its identity; return ``(ReceivedEmail, created)``.
+
+    Once every blob write has ended well, the rows are written in one transaction (see
+    `store_received` for the rest of the contract, which this is the second half of). A
+    blob that could not be written raises and nothing is stored. When the identity is
+    already stored, nothing is written and that row comes back with ``created`` False."""
+    conditions = _identity(account, folder, uidvalidity, uid, key)
+    try:
+        existing_id = _stored_id(account, folder=folder, uidvalidity=uidvalidity, uid=uid, key=key)
+        if existing_id is not None:
+            return m.ReceivedEmail.get_by_id(existing_id), False
+        parsed = prepared.parsed
+        try:
+            row = _insert(
+                store,
+                account,
+                parsed,
+                _parts(parsed),
+                identity={"folder": folder, "uidvalidity": uidvalidity, "uid": uid, "key": key},
+                extra={
+                    "state": state,
+                    "reason": reason,
+                    **({"receivedDate": _naive_utc(received_date)} if received_date else {}),
+                    **({"size": size} if size is not None else {}),
+                },
+                writes=prepared.writes,
+            )
+        except peewee.IntegrityError:
+            # Another writer stored the same message between our check and our insert: the
+            # unique index decided, and its row is the answer. Any other violation is a bug.
+            winner = m.ReceivedEmail.get_or_none(*conditions)
+            if winner is None:
+                raise
+            return winner, False
+    finally:
+        # on every way out (the winner's row, a failure) no write is left running
+        prepared.discard()
+    return row, True
+
+
 def store_received(
     store: Store,
     account: m.MailAccount | int,
@@ -241,49 +348,27 @@ def store_received(
     ``parseError``. ``state`` and ``reason`` are for the runner's SKIPPED and IGNORED
     messages; ``received_date`` (aware or naive UTC) defaults to now; ``size`` is the
     message's real size when *source* is only part of it (a SKIPPED message's headers).
+    The same as `prepare_received` then `commit_received`, with the identity checked
+    first (a message already stored is not parsed).
     """
-    conditions = _identity(account, folder, uidvalidity, uid, key)
+    _identity(account, folder, uidvalidity, uid, key)
     existing_id = _stored_id(account, folder=folder, uidvalidity=uidvalidity, uid=uid, key=key)
     if existing_id is not None:
         return m.ReceivedEmail.get_by_id(existing_id), False
-    writes: list[Future[Any]] = []
-    try:
-        if isinstance(source, bytes | bytearray | memoryview):
-            raw = bytes(source)
-            # written (and fsynced) by another thread while this one parses
-            writes.append(_blob_pool().submit(store.blobs.put_bytes, raw))
-            parsed = parse_email(raw, trusted_authserv_id=trusted_authserv_id)
-        else:
-            sha, _ = store.blobs.put_stream(source)
-            with store.blobs.open(sha) as stored:
-                parsed = parse_email(stored, trusted_authserv_id=trusted_authserv_id)
-        writes += _store_parts(store, parsed)
-        try:
-            row = _insert(
-                store,
-                account,
-                parsed,
-                _parts(parsed),
-                identity={"folder": folder, "uidvalidity": uidvalidity, "uid": uid, "key": key},
-                extra={
-                    "state": state,
-                    "reason": reason,
-                    **({"receivedDate": _naive_utc(received_date)} if received_date else {}),
-                    **({"size": size} if size is not None else {}),
-                },
-                writes=writes,
-            )
-        except peewee.IntegrityError:
-            # Another writer stored the same message between our check and our insert: the
-            # unique index decided, and its row is the answer. Any other violation is a bug.
-            winner = m.ReceivedEmail.get_or_none(*conditions)
-            if winner is None:
-                raise
-            return winner, False
-    finally:
-        # on every way out (the winner's row, a failure) no write is left running
-        futures_wait(writes)
-    return row, True
+    prepared = prepare_received(store, source, trusted_authserv_id=trusted_authserv_id)
+    return commit_received(
+        store,
+        account,
+        prepared,
+        folder=folder,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        key=key,
+        state=state,
+        reason=reason,
+        received_date=received_date,
+        size=size,
+    )
 
 
 def _insert(

@@ -12,7 +12,9 @@ The steps of ARCHITECTURE.md ("Ingestion guarantees"), one function each, in the
    retry, and each is handled again first;
 4. `new_messages` lists the source's messages not yet in the ledger;
 5. `store_message` stores one (raw blob + parsed ReceivedEmail) and commits: SKIPPED with
-   its headers only when it is over the size limit, IGNORED when older than ``since``;
+   its headers only when it is over the size limit, IGNORED when older than ``since``
+   (a run parses the next message, and the fetching thread reads the next batch, while
+   this one commits and is handled: `store.one_ahead`, ``ImapMailbox.fetch(ahead=True)``);
 6. `handle_email` runs the handler on it in its own transaction, which also records the
    ScriptRun and marks the e-mail PROCESSED, so the handler's records and the state
    commit together (a crash before the commit re-runs it, after it never does); a
@@ -38,7 +40,7 @@ Example::
 
 The package, one job a module: `report` (what a run reports, progress), `lease`
 (one runner an account), `handle` (the handler on a stored e-mail, failures, backoff),
-`store` (a local message stored),
+`store` (what a message becomes, stored one message ahead),
 `local` (the Maildir/mbox/``.eml`` path), `imap` (the IMAP path), `rematch` (a changed
 UIDVALIDITY: stored e-mails matched again by SHA-256), `dryrun` (``--dry-run`` of an IMAP
 account), `account` (one account's run state), `run` (the run over the accounts, and the

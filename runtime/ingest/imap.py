@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING, Any
 from mailstore import models as m
 from mailstore.imap import KEYWORD_DONE, KEYWORD_FAILED, FetchedMessage, ImapError, ImapMailbox
 from mailstore.oauth import OAuthError
-from mailstore.receive import store_received
 
-from ..context import AppContext
-from ..settings import SettingsError, header_block, open_imap
+from ..settings import SettingsError, open_imap
 from .handle import due_emails, handle_email
 from .rematch import Rematch
-from .store import _sent_date
+from .store import Incoming, commit, incoming, one_ahead
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -309,66 +307,49 @@ def _imap_new(
     rematch: Rematch | None,
     outcomes: _Outcomes,
 ) -> None:
-    """Fetch, store and handle the new messages *uids*; their outcomes go to *outcomes*."""
+    """Fetch, store and handle the new messages *uids*; their outcomes go to *outcomes*.
+
+    Each message is parsed (and its blobs written) while the one before it commits and
+    is handled (`one_ahead`); each still commits on its own, before its handler runs."""
     ctx, account = run.ctx, run.account
     limit = ctx.config.max_message_bytes
-    for message in box.fetch(uids, batch_size=ACTION_BATCH, max_size=limit):
-        if not run.keep_lease():
-            return
+
+    def prepare(message: FetchedMessage) -> Incoming | None:
         if rematch is not None and rematch.take(ctx, message, uidvalidity):
-            continue
-        try:
-            row, created = _imap_store(ctx, account, folder, uidvalidity, message)
-        except Exception as exc:
-            run.store_failed(f"UID {message.uid}", exc)
-            continue
-        if created and run.counted(row, f"UID {message.uid}"):
-            handle = functools.partial(_imap_handle, run, outcomes, message.uid, row=row)
-            run.guarded(row.id, handle)
-            if outcomes.full:
-                outcomes.flush()
-
-
-def _imap_store(
-    ctx: AppContext, account: m.MailAccount, folder: str, uidvalidity: int, message: FetchedMessage
-) -> tuple[m.ReceivedEmail, bool]:
-    """Store one fetched message: SKIPPED with its headers when over the size limit."""
-    if not message.complete:
-        reason = (
-            f"{message.size / 1048576:.1f} MB is over the limit of "
-            f"{ctx.config.max_message_bytes / 1048576:.0f} MB (limits.maxMessageMB in "
-            "mailwright.toml); left on the server"
-        )
-        row, created = store_received(
-            ctx.store,
+            return None
+        identity = {"folder": folder, "uidvalidity": uidvalidity, "uid": message.uid}
+        return incoming(
+            ctx,
             account,
+            f"UID {message.uid}",
             message.raw,
-            folder=folder,
-            uidvalidity=uidvalidity,
-            uid=message.uid,
-            state="SKIPPED",
-            reason=reason,
-            size=message.size,  # the headers are stored; the size is the whole message's
+            identity,
+            complete=message.complete,
+            size=message.size,
+            left="left on the server",
         )
-        return row, created
-    state = "RECEIVED"
-    reason_text: str | None = None
-    if account.since is not None:
-        sent = _sent_date(header_block(message.raw))
-        if sent is not None and sent < account.since:
-            state = "IGNORED"
-            reason_text = f"sent before the account's since {account.since:%Y-%m-%d}"
-    return store_received(
-        ctx.store,
-        account,
-        message.raw,
-        state=state,
-        reason=reason_text,
-        trusted_authserv_id=ctx.config.trusted_authserv_id,
-        folder=folder,
-        uidvalidity=uidvalidity,
-        uid=message.uid,
-    )
+
+    # the next batch is fetched by a thread while this one is stored and handled
+    fetched = box.fetch(uids, batch_size=ACTION_BATCH, max_size=limit, ahead=True)
+    items = one_ahead(prepare, fetched)
+    try:
+        for item in items:
+            if not run.keep_lease():
+                return
+            try:
+                row, created = commit(ctx, account, item)
+            except Exception as exc:
+                run.store_failed(item.what, exc)
+                continue
+            if created and run.counted(row, item.what):
+                uid = int(item.identity["uid"])
+                handle = functools.partial(_imap_handle, run, outcomes, uid, row=row)
+                run.guarded(row.id, handle)
+                if outcomes.full:
+                    outcomes.flush()
+    finally:
+        items.close()  # what was parsed ahead and not stored: its blob writes end here
+        fetched.close()  # and the fetching thread stops before the connection is used on
 
 
 def _imap_handle(

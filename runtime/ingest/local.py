@@ -18,7 +18,7 @@ from mailstore.sources import LocalSource, SourceError, open_source
 from ..context import AppContext
 from ..settings import LOCAL_ACTIONS
 from .handle import _resolve, due_emails
-from .store import store_message
+from .store import Incoming, commit, incoming, one_ahead
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -126,18 +126,28 @@ def work_local(run: _Run) -> None:
         if state == "PROCESSED" and key not in done:
             run.act(email_id, key, state)
 
-    for key, raw in new_messages(run.source, account, finish):
-        if not run.keep_lease():
-            return
-        try:
-            # no transaction around it: store_received makes its own, once the message is
-            # parsed and its blobs are on disk; a race ends in the winner's row
-            row, created = store_message(ctx, account, key, raw)
-        except Exception as exc:
-            run.store_failed(f"message {key}", exc)
-            continue
-        if created and run.counted(row, f"message {key}"):
-            run.guarded(row.id, run.handle)
+    def prepare(message: tuple[str, bytes]) -> Incoming:
+        key, raw = message
+        return incoming(ctx, account, f"message {key}", raw, {"key": key})
+
+    # each message parsed (its blobs written) while the one before it commits and is
+    # handled; each still commits on its own before its handler runs (store.one_ahead)
+    items = one_ahead(prepare, new_messages(run.source, account, finish))
+    try:
+        for item in items:
+            if not run.keep_lease():
+                return
+            try:
+                # no transaction around it: commit makes its own, once the blobs are on
+                # disk; a race ends in the winner's row
+                row, created = commit(ctx, account, item)
+            except Exception as exc:
+                run.store_failed(item.what, exc)
+                continue
+            if created and run.counted(row, item.what):
+                run.guarded(row.id, run.handle)
+    finally:
+        items.close()  # what was parsed ahead and not stored: its blob writes end here
 
 
 def dry_run_local(run: _Run) -> None:
