@@ -402,8 +402,8 @@ def _insert(
                 size=part.size,
                 sha256=part.sha256,
             )
-            # create, still: tests/mailstore/test_receive.py injects a failure there
-            m.ReceivedEmailAttachment.create(
+            insert_row(
+                m.ReceivedEmailAttachment,
                 receivedEmail=row,
                 attachedFile=attached,
                 inlinePart=inline_part,

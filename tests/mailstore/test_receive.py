@@ -16,6 +16,7 @@ import peewee
 import pytest
 
 from mailstore import models as m
+from mailstore import receive
 from mailstore.api import Store
 from mailstore.mime import parse_email
 from mailstore.receive import find_received, store_received
@@ -213,10 +214,14 @@ def test_auth_results_signed_and_state(store: Store, account: m.MailAccount) -> 
 def test_all_or_nothing(
     store: Store, account: m.MailAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk full")
+    real = receive.insert_row
 
-    monkeypatch.setattr(m.ReceivedEmailAttachment, "create", fail)
+    def fail(model: type, **values: object) -> object:
+        if model is m.ReceivedEmailAttachment:  # the e-mail and a file are written by now
+            raise RuntimeError("disk full")
+        return real(model, **values)
+
+    monkeypatch.setattr(receive, "insert_row", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         store_received(store, account, fixture_bytes("cz_filenames.eml"), key="x")
     assert m.ReceivedEmail.select().count() == 0
