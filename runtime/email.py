@@ -18,12 +18,13 @@ from typing import Any
 from charset_normalizer import from_bytes
 
 from mailstore import models as m
+from mailstore.db import is_postgresql
 from scriptengine.errors import EvalError
 from scriptengine.host import HostObject, MethodInfo, PropertyInfo, TypeInfo
 from scriptengine.values import Long, java_class_name
 
 from .dates import wrap_date
-from .records import DATETIME_TYPE, Record, RecordHost, article
+from .records import DATETIME_TYPE, Record, RecordHost, article, column_list, row_from_db
 
 #: the largest file ``text()`` or ``base64()`` reads (a script must not exhaust memory)
 MAX_FILE_READ = 50 * 1024 * 1024
@@ -366,6 +367,39 @@ _EMAIL_PROPS: dict[str, tuple[str | None, str]] = {
 }
 
 
+#: the SELECT text of `part_rows`, by PostgreSQL or not
+_PARTS_SQL: dict[bool, str] = {}
+
+
+def part_rows(email_id: int) -> list[tuple[m.ReceivedEmailAttachment, m.AttachedFile | None]]:
+    """The e-mail's parts (attachments and inline parts) by position then id, each with its
+    AttachedFile (None when the row is missing), as the queries ``select().where(
+    receivedEmail == id).order_by(position, id)`` and ``AttachedFile.get_or_none`` give
+    them, in one query whose SQL text is built once per database kind."""
+    a, f = m.ReceivedEmailAttachment, m.AttachedFile
+    db: Any = a._meta.database  # peewee's execute_sql is untyped
+    pg = is_postgresql(db)
+    sql = _PARTS_SQL.get(pg)
+    if sql is None:
+        p = "%s" if pg else "?"
+        sql = (
+            f"SELECT {column_list(a, 'a')}, {column_list(f, 'f')} "
+            f'FROM "{a._meta.table_name}" AS "a" LEFT JOIN "{f._meta.table_name}" AS "f" '
+            f'ON "f"."{f.id.column_name}" = "a"."{a.attachedFile.column_name}" '
+            f'WHERE "a"."{a.receivedEmail.column_name}" = {p} '
+            f'ORDER BY "a"."{a.position.column_name}", "a"."{a.id.column_name}"'
+        )
+        _PARTS_SQL[pg] = sql
+    a_fields, f_fields = a._meta.sorted_fields, f._meta.sorted_fields
+    n = len(a_fields)
+    out: list[tuple[m.ReceivedEmailAttachment, m.AttachedFile | None]] = []
+    for values in db.execute_sql(sql, [email_id]).fetchall():
+        part = row_from_db(a, a_fields, values[:n])
+        file = None if values[n] is None else row_from_db(f, f_fields, values[n:])
+        out.append((part, file))
+    return out
+
+
 class EmailRecord(Record):
     """A ReceivedEmail: what ``entity`` is. Only ``note`` is writable."""
 
@@ -386,12 +420,14 @@ class EmailRecord(Record):
 
     def _load_parts(self) -> list[Any]:
         if self._parts is None:
-            rows = (
-                m.ReceivedEmailAttachment.select()
-                .where(m.ReceivedEmailAttachment.receivedEmail == self.row.id)
-                .order_by(m.ReceivedEmailAttachment.position, m.ReceivedEmailAttachment.id)
-            )
-            self._parts = [self.host.wrap(r) for r in rows]
+            parts = []
+            for part, file in part_rows(int(self.row.id)):
+                if file is not None:
+                    # read with the part (one query): ``item.attachedFile`` is then the
+                    # identity map's, as ``load`` would have made it, and costs no query
+                    self.host.wrap(file)
+                parts.append(self.host.wrap(part))
+            self._parts = parts
         return self._parts
 
     def jexl_get(self, name: str) -> Any:

@@ -18,12 +18,14 @@ them (``persist``), and loads the rows behind references and lists on first acce
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import peewee
 
 from mailstore import models as m
+from mailstore.db import is_postgresql
 from mailstore.schema import EntitySchema, FieldSpec, TypeSpec
 from scriptengine.errors import EvalError
 from scriptengine.host import HostObject, PropertyInfo, TypeInfo
@@ -49,6 +51,51 @@ KIND_TYPES: dict[str, str] = {
 }
 
 _INT64 = (-(2**63), 2**63 - 1)
+
+_Row = TypeVar("_Row", bound=peewee.Model)
+
+
+def row_from_db(model: type[_Row], fields: Sequence[Any], values: Sequence[Any]) -> _Row:
+    """The instance peewee's own SELECT makes of one result row: each value converted by
+    its field's ``python_value``, set as the model's constructor sets it, nothing dirty
+    (what ``ModelObjectCursorWrapper`` does). ``values`` are in the order of ``fields``."""
+    row = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values)})
+    dirty: set[str] = getattr(row, "_dirty")  # noqa: B009 - peewee's private, untyped
+    dirty.clear()
+    return row
+
+
+def column_list(model: type[peewee.Model], alias: str = "") -> str:
+    """Every column of ``model``, quoted, in ``_meta.sorted_fields`` order (``"t1"."id",
+    ...`` with an alias), for SELECT text built once."""
+    prefix = f'"{alias}".' if alias else ""
+    return ", ".join(f'{prefix}"{f.column_name}"' for f in model._meta.sorted_fields)
+
+
+#: the SELECT text of `get_row`, by (PostgreSQL or not, model)
+_BY_ID_SQL: dict[tuple[bool, type[peewee.Model]], str] = {}
+
+
+def get_row(model: type[_Row], record_id: int) -> _Row | None:
+    """``model.get_or_none(model.id == record_id)``: the same row, or None, read with SQL
+    text built once per database kind and model (building a SELECT with peewee costs
+    several times running it; ``load``, ``find`` and references read rows by id all the
+    time). Trap: like every query of this package the search_path, not the model, decides
+    the PostgreSQL schema."""
+    meta: Any = model._meta  # peewee's metadata is untyped
+    db: Any = meta.database
+    pk = meta.primary_key
+    pg = is_postgresql(db)
+    sql = _BY_ID_SQL.get((pg, model))
+    if sql is None:
+        p = "%s" if pg else "?"
+        sql = (
+            f'SELECT {column_list(model)} FROM "{meta.table_name}" '
+            f'WHERE "{pk.column_name}" = {p} LIMIT 1'
+        )
+        _BY_ID_SQL[(pg, model)] = sql
+    found = db.execute_sql(sql, [pk.db_value(record_id)]).fetchone()
+    return None if found is None else row_from_db(model, meta.sorted_fields, found)
 
 
 class RecordHost(Protocol):

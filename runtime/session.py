@@ -29,7 +29,7 @@ import datetime as dt
 import difflib
 import hashlib
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import peewee
@@ -37,7 +37,7 @@ import peewee
 from mailstore import models as m
 from mailstore.api import Store, StoreError, insert_new, insert_row
 from mailstore.blobs import BlobNotFound
-from mailstore.schema import EntityModel, FieldSpec
+from mailstore.schema import EntityModel, EntitySchema, FieldSpec
 from scriptengine.errors import EvalError
 from scriptengine.host import TypeInfo
 from scriptengine.thread import Thread
@@ -55,6 +55,7 @@ from .records import (
     as_utc_datetime,
     builtin_type_info,
     entity_type_info,
+    get_row,
 )
 
 _CURRENT: contextvars.ContextVar[RunSession | None] = contextvars.ContextVar(
@@ -117,9 +118,10 @@ class RunSession:
         self.commit = commit
         self.zone = zone
         self.thread = thread
-        self._types: dict[str, TypeInfo] = {
-            name: entity_type_info(spec) for name, spec in store.schema.types.items()
-        }
+        self._types = _type_infos(store.schema)
+        #: findState's answers in this run, by (type, code): states change only through
+        #: ``migrate``, never inside a run (`Store.state` keeps them per store already)
+        self._states: dict[tuple[str, str], StateRecord] = {}
         self._rows: dict[tuple[str, int], Record] = {}
         self.created: list[EntityRecord] = []
         self._created_ids: set[int] = set()
@@ -139,11 +141,13 @@ class RunSession:
         self._txn.__enter__()
         self._token = _CURRENT.set(self)
 
-    def end(self, ok: bool) -> bool:
+    def end(self, ok: bool, *, flushed: bool = False) -> bool:
         """Close the transaction: commit when ``ok`` and ``commit``, else roll back.
 
         Saves the changed stored records first (their errors roll back and are raised as
-        ``EvalError``). Returns True when the transaction was committed."""
+        ``EvalError``), unless ``flushed``: the caller called `flush` after the script's
+        last change (the ingestion run does, to record a failure of it as the script's).
+        Returns True when the transaction was committed."""
         if self._txn is None:
             raise RuntimeError("the run's transaction is not open")
         txn, self._txn = self._txn, None
@@ -155,7 +159,7 @@ class RunSession:
             self._token = None
         keep = ok and self.commit
         try:
-            if ok:
+            if ok and not flushed:
                 self.flush()
         except BaseException as exc:
             txn.__exit__(type(exc), exc, exc.__traceback__)
@@ -256,8 +260,7 @@ class RunSession:
         if found is not None:
             return found
         model = self.model(type_name, "find")
-        row = model.get_or_none(model._meta.primary_key == record_id)
-        return self.wrap(row)
+        return self.wrap(get_row(model, record_id))
 
     def load_list(self, record: EntityRecord, spec: FieldSpec) -> list[Any]:
         """The stored members of the collection ``spec`` of ``record``, by id."""
@@ -293,6 +296,9 @@ class RunSession:
         """The State ``code`` of ``type_name``; ``EvalError`` listing the type's states."""
         if not isinstance(type_name, str) or not isinstance(code, str):
             raise EvalError("findState expects a type name and a state code (Strings)")
+        known = self._states.get((type_name, code))
+        if known is not None:
+            return known
         if type_name not in self._types:
             raise unknown_type(type_name, list(self._types))
         try:
@@ -300,6 +306,7 @@ class RunSession:
         except StoreError as err:
             raise EvalError(str(err)) from None
         state: StateRecord = self.wrap(row)
+        self._states[(type_name, code)] = state
         return state
 
     def persist(self, record: Any) -> Any:
@@ -354,7 +361,7 @@ class RunSession:
         if not new and not dirty:
             return
         try:
-            with self.store.atomic():  # a savepoint: a failed write leaves the run usable
+            with statement_block(self.store):  # a failed write leaves the run usable
                 if new and type(row)._meta.auto_increment:
                     insert_new(row)  # save's INSERT, with its SQL text built once
                 elif new:
@@ -545,7 +552,7 @@ class RunSession:
         if found is not None:
             return found
         self.charge(1)
-        return self.wrap(model.get_or_none(model._meta.primary_key == int(record_id)))
+        return self.wrap(get_row(model, int(record_id)))
 
     def find_all(
         self, type_name: Any, filters: Any = None, options: Any = None, function: str = "findAll"
@@ -663,6 +670,34 @@ def unknown_type(type_name: str, known: list[str]) -> EvalError:
     )
 
 
+def statement_block(store: Store) -> AbstractContextManager[Any]:
+    """What one write statement of a run needs so that its failure leaves the run's
+    transaction usable: a savepoint (``store.atomic()``), but nothing on SQLite inside an
+    open transaction, where a failed statement undoes itself and nothing else (SQLite's
+    default ABORT conflict resolution) and the savepoint's two statements would double
+    the cost of a small INSERT. Errors that end SQLite's transaction (disk full, I/O)
+    are ``OperationalError``s, raised either way. PostgreSQL aborts the whole
+    transaction on any error: there the savepoint is needed."""
+    db = store.db
+    if isinstance(db, peewee.SqliteDatabase) and db.in_transaction():
+        return nullcontext()
+    return store.atomic()
+
+
+#: the TypeInfos of a schema's types, by schema (kept with it: identity, not equality)
+_TYPE_INFOS: dict[int, tuple[EntitySchema, dict[str, TypeInfo]]] = {}
+
+
+def _type_infos(schema: EntitySchema) -> dict[str, TypeInfo]:
+    """``entity_type_info`` of each type of ``schema``, made once per schema object (every
+    run made them again; they are read-only). Trap: callers must not change the dict."""
+    cached = _TYPE_INFOS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = (schema, {name: entity_type_info(spec) for name, spec in schema.types.items()})
+        _TYPE_INFOS[id(schema)] = cached
+    return cached[1]
+
+
 def _db_message(err: Exception) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else "the database refused it"
@@ -694,10 +729,11 @@ def write_script_run(
     the run started (naive UTC, the store's convention); by default now less
     ``duration_ms``, since the row is written after the run (a failed run's after its
     rollback). ``email_stored``: the caller knows the e-mail is stored in its open
-    transaction (it is not looked up then)."""
+    transaction (it is not looked up then, and the row goes in without a savepoint of its
+    own: its failure fails the caller's transaction, which the caller rolls back)."""
     if started_at is None:
         started_at = m.utcnow() - dt.timedelta(milliseconds=duration_ms)
-    with store.atomic():
+    with nullcontext() if email_stored else statement_block(store):
         if (
             email_id is not None
             and not email_stored

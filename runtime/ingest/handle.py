@@ -20,6 +20,7 @@ from scriptengine import Script, ScriptError, ScriptRuntimeError
 from scriptengine.errors import EvalError
 
 from ..context import AppContext
+from ..records import get_row
 from ..session import RunSession, json_value, write_script_run
 
 log = logging.getLogger("mailwright.ingest")
@@ -180,7 +181,7 @@ def _handle(
     started = time.perf_counter()
     session.begin()
     try:
-        row = given if given is not None else e.get_or_none(e.id == email_id)
+        row = given if given is not None else get_row(e, email_id)
         if row is None or row.state not in states:
             return None
         account = row.__rel__.get("mailAccount")
@@ -221,7 +222,7 @@ def _handle(
         error, ok = internal_error(handler, exc), False
     finally:
         if session.is_open:
-            session.end(ok)
+            session.end(ok, flushed=ok)  # a run that went well was flushed above
     if ok:
         return "PROCESSED"
     assert error is not None
