@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import hashlib
 import io
 import mimetypes
@@ -460,11 +461,40 @@ def decode_header_value(value: str, hint: str | None = None) -> str:
     return "".join(pieces).strip()
 
 
-def _addresses(value: str | None, hint: str | None, notes: list[str], name: str) -> list[Address]:
-    """Return the mailboxes of an address header; what cannot be read is noted."""
-    if not value:
-        return []
-    value = _unescape_header(value, hint)
+#: RFC 5322 atext, ASCII only: what the header parser takes as an atom without remark.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+#: One mailbox in its plain forms: ``addr@domain``, ``<addr@domain>`` and ``Words Only
+#: <addr@domain>`` (atoms and blanks: no quotes, comments, dots or encoded-words).
+_SIMPLE_MAILBOX = re.compile(
+    rf"[ \t]*(?:(?P<bare>{_DOT_ATOM}@{_DOT_ATOM})"
+    rf"|(?P<name>{_ATEXT}+(?:[ \t]+{_ATEXT}+)*)?[ \t]*<(?P<angle>{_DOT_ATOM}@{_DOT_ATOM})>)"
+    r"[ \t]*"
+)
+
+
+def _simple_addresses(value: str) -> list[Address] | None:
+    """Return the mailboxes of a plain address list as the header registry reads them.
+
+    Returns None (ask the registry) unless every comma-separated item is a `_SIMPLE_MAILBOX`
+    and the value is unfolded ASCII without ``=?``. For those, the registry's answer is
+    known: the addr-spec as written, the display name's atoms joined by single spaces.
+    """
+    if not value.isascii() or "=?" in value or "\r" in value or "\n" in value:
+        return None
+    found = []
+    for item in value.split(","):
+        match = _SIMPLE_MAILBOX.fullmatch(item)
+        if match is None:
+            return None
+        name = match.group("name")
+        address = match.group("bare") or match.group("angle")
+        found.append(Address(address, " ".join(name.split()) if name else None))
+    return found
+
+
+def _mailboxes(name: str, value: str, hint: str | None) -> tuple[Address, ...]:
+    """Return the mailboxes of an address header as email's header registry reads them."""
     found: list[Address] = []
     try:
         header = email_policy.default.header_factory(name, value)
@@ -476,6 +506,32 @@ def _addresses(value: str | None, hint: str | None, notes: list[str], name: str)
     except Exception:  # noqa: BLE001 - the header parser has raised on odd input before
         for display, address in email_utils.getaddresses([value]):
             found.append(Address(address, decode_header_value(display, hint) or None))
+    return tuple(found)
+
+
+#: `_mailboxes` is a pure function of its arguments (Address is frozen) and the same few
+#: senders and recipients come back message after message (a supplier's From, the
+#: mailbox's own To): the registry's parse of an encoded-word name costs some 100 us.
+_cached_mailboxes = functools.lru_cache(maxsize=1024)(_mailboxes)
+#: Longer values are not cached: a message's huge header must not outlive the message.
+_CACHED_VALUE = 500
+
+
+def _addresses(value: str | None, hint: str | None, notes: list[str], name: str) -> list[Address]:
+    """Return the mailboxes of an address header; what cannot be read is noted."""
+    if not value:
+        return []
+    value = _unescape_header(value, hint)
+    if _FAST_BUILDER:
+        simple = _simple_addresses(value)
+        if simple is not None:
+            found = simple
+        elif len(value) <= _CACHED_VALUE:
+            found = list(_cached_mailboxes(name, value, hint))
+        else:
+            found = list(_mailboxes(name, value, hint))
+    else:
+        found = list(_mailboxes(name, value, hint))
     # A quoted or spaced "address" is a phrase the parser took for a local part.
     usable = [a for a in found if a.address and not re.search(r'[\s"<>]', a.address)]
     if len(usable) < len(found):
@@ -563,15 +619,16 @@ def _auth_results(values: list[str], trusted: str | None) -> AuthResults | None:
 # -- parts --------------------------------------------------------------------------------
 
 
-def _payload_bytes(part: Message) -> bytes:
+def _payload_bytes(view: _Part) -> bytes:
     """Return a leaf part's content with its transfer encoding undone."""
+    part = view.msg
     # The stored payload, not get_payload(): that one replaces undecodable bytes with
     # U+FFFD in a fresh copy, and the raw bytes are what the caller needs.
     payload = getattr(part, "_payload", None)
-    if isinstance(payload, str) and part.get_content_maintype() == "multipart":
+    if isinstance(payload, str) and view.get_content_maintype() == "multipart":
         # A multipart has no transfer encoding of its own (RFC 2045 6.4): its text as is.
         return payload.encode("ascii", errors="surrogateescape")
-    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    cte = view.cte()
     if cte == "base64" and isinstance(payload, str) and len(payload) > _LARGE_PART:
         # a2b_base64 reads an ASCII str directly, skipping line breaks: no second
         # copy of a large payload (get_payload(decode=True) makes two).
@@ -579,6 +636,10 @@ def _payload_bytes(part: Message) -> bytes:
             return binascii.a2b_base64(payload)
         except (binascii.Error, ValueError):
             pass
+    if isinstance(payload, str) and view.plain_base64():
+        clean = _clean_base64(payload)
+        if clean is not None:
+            return clean
     data = part.get_payload(decode=True)
     if (
         cte == "base64"
@@ -598,6 +659,27 @@ def _payload_bytes(part: Message) -> bytes:
     if isinstance(payload, str):
         return payload.encode("ascii", errors="surrogateescape")
     return b""
+
+
+def _clean_base64(payload: str) -> bytes | None:
+    """Return what ``get_payload(decode=True)`` gives for clean base64 text, else None.
+
+    email decodes the payload's lines joined, strictly, when their length is a multiple
+    of 4 (``email._encoded_words.decode_b``), and notes no defect then. The same here
+    without encoding the text and splitting it into a list of lines first; anything else
+    (8-bit bytes, characters outside base64, bad padding) is None: email's own way,
+    with its defects, is taken for those.
+    """
+    if not payload.isascii():
+        return None
+    # bytes.splitlines splits at \r, \n and \r\n only: joining its lines drops exactly those
+    joined = payload.replace("\r", "").replace("\n", "")
+    if len(joined) % 4:
+        return None
+    try:
+        return binascii.a2b_base64(joined, strict_mode=True)
+    except binascii.Error:
+        return None
 
 
 def _undo_transfer_encoding(data: bytes, cte: str) -> bytes:
@@ -643,7 +725,7 @@ _QUOTED_PARAM = {
 }
 
 
-def _windows_path_name(part: Message, hint: str | None) -> str | None:
+def _windows_path_name(part: _Part, hint: str | None) -> str | None:
     """Return a quoted name written as a Windows path with single backslashes, or None.
 
     Old Outlook and Internet Explorer send ``filename="C:\\Users\\x\\a.pdf"`` unescaped;
@@ -656,7 +738,7 @@ def _windows_path_name(part: Message, hint: str | None) -> str | None:
         field_name, param = "content-disposition", "filename"
     else:
         field_name, param = "content-type", "name"
-    value = _raw_field(part, field_name, hint)
+    value = _raw_field(part.msg, field_name, hint)
     if value is not None and "\\" in value:
         match = _QUOTED_PARAM[param].search(value)
         if match and any(c not in '"\\' for c in re.findall(r"\\(.)", match.group(1))):
@@ -664,7 +746,7 @@ def _windows_path_name(part: Message, hint: str | None) -> str | None:
     return None
 
 
-def _filename(part: Message, hint: str | None) -> str | None:
+def _filename(part: _Part, hint: str | None) -> str | None:
     """Return the part's file name (RFC 2231 and 8-bit names decoded), or None."""
     try:
         name = part.get_filename()
@@ -674,7 +756,7 @@ def _filename(part: Message, hint: str | None) -> str | None:
         name = _windows_path_name(part, hint) or name
     if name and "\ufffd" in name:
         for field_name, param in (("content-disposition", "filename"), ("content-type", "name")):
-            value = _raw_field(part, field_name, hint)
+            value = _raw_field(part.msg, field_name, hint)
             if value is None:
                 continue
             try:
@@ -727,17 +809,216 @@ def _cids_in(html: str | None) -> set[str]:
     return {unquote(m).strip("<>").lower() for m in re.findall(r"cid:([^\"'\s)>]+)", html, re.I)}
 
 
-def _leaves(part: Message, in_related: bool = False) -> Iterator[tuple[Message, bool]]:
-    """Yield (leaf part, inside a multipart/related) in order; message/* parts are leaves."""
-    if part.get_content_maintype() == "multipart" and part.is_multipart():
-        related = in_related or part.get_content_subtype() == "related"
-        for sub in cast(list[Message], part.get_payload()):
-            yield from _leaves(sub, related)
-    else:
-        yield part, in_related
+#: The builder's speed-ups (`_Part`'s memos and own body search, `_simple_addresses`); the
+#: tests switch them off to compare with the ``email`` package's own answers.
+_FAST_BUILDER = True
+#: "Not read yet" in `_Part`'s memos (None is an answer there).
+_UNSET: Any = object()
 
 
-def _has_filename(part: Message) -> bool:
+class _Fallback(Exception):
+    """Raised by `_find_body` on a tree its copy of ``get_body`` does not cover."""
+
+
+#: A Content-Disposition value as the header registry writes it back: one token, then
+#: ``; name="value"`` pairs with nothing to undo in the quotes (no ``\\`` escapes, no
+#: ``=`` hence no encoded-word; ``attachment; filename="a.pdf"``). For such a value
+#: ``str(header) == value`` and ``content_disposition`` is the token in lower case, so
+#: the registry need not run (test_mime_builder_fast checks both on generated values).
+_CANONICAL_DISPOSITION = re.compile(
+    r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+(?:; [A-Za-z0-9-]+=\"[ !#-<>-\[\]-~]+\")*"
+)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+")
+
+
+class _Part:
+    """One part of the tree with the answers the builder asks for, each worked out once.
+
+    ``policy.default`` answers ``get_content_type``, ``get_param``, ``get_filename`` and
+    ``is_attachment`` by fetching the header again (some 50 fetches for an invoice with
+    two attachments). The methods here give exactly what the ``Message`` methods of the
+    same name give: the header fields do not change while a ParsedEmail is built (only
+    payloads are freed, by `_Builder._add`). `_PlainPart` asks the message every time.
+    """
+
+    __slots__ = (
+        "msg",
+        "_type",
+        "_canonical",
+        "_disposition",
+        "_attachment",
+        "_params",
+        "_cte",
+        "_filename",
+    )
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+        self._type: str | None = None
+        self._canonical: str | None = _UNSET
+        self._disposition: str | None = _UNSET
+        self._attachment: bool | None = None
+        self._params: dict[str, Any] = {}
+        self._cte: str | None = None
+        self._filename: Any = _UNSET
+
+    def _canonical_disposition(self) -> str | None:
+        """Return the Content-Disposition ``get`` would give if it is canonical, else None."""
+        if self._canonical is _UNSET:
+            # the first field, as Message.get takes it
+            value = self._first_raw("content-disposition")
+            if value is not None and _CANONICAL_DISPOSITION.fullmatch(value):
+                self._canonical = value
+            else:
+                self._canonical = None
+        return self._canonical
+
+    def get_content_type(self) -> str:
+        """Return ``Message.get_content_type()``: always one ``/``, lower case."""
+        if self._type is None:
+            self._type = self.msg.get_content_type()
+        return self._type
+
+    def get_content_maintype(self) -> str:
+        # Message.get_content_maintype is get_content_type().split("/")[0]
+        return self.get_content_type().partition("/")[0]
+
+    def get_content_subtype(self) -> str:
+        return self.get_content_type().partition("/")[2]
+
+    def get_content_disposition(self) -> str | None:
+        if self._disposition is _UNSET:
+            canonical = self._canonical_disposition()
+            if canonical is None:
+                self._disposition = self.msg.get_content_disposition()
+            else:
+                # what get_content_disposition does with str(header), that is the value
+                self._disposition = canonical.partition(";")[0].lower()
+        return self._disposition
+
+    def is_attachment(self) -> bool:
+        # EmailMessage.is_attachment reads the header object's own parse of the value,
+        # which differs from get_content_disposition on comments and odd values; on a
+        # canonical value both are the token in lower case.
+        if self._attachment is None:
+            if self._canonical_disposition() is None:
+                self._attachment = cast(EmailMessage, self.msg).is_attachment()
+            else:
+                self._attachment = self.get_content_disposition() == "attachment"
+        return self._attachment
+
+    def get_param(self, param: str, failobj: Any = None, header: str = "content-type") -> Any:
+        """Return ``Message.get_param(param, failobj, header)`` from one parse of the field.
+
+        ``get_params`` gives the same (name, unquoted value) pairs ``get_param`` searches,
+        or None when the field is missing.
+        """
+        params = self._params.get(header, _UNSET)
+        if params is _UNSET:
+            source = self.msg
+            canonical = self._canonical_disposition() if header == "content-disposition" else None
+            if canonical is not None:
+                # get_params reads str(header), the canonical value itself: a compat32
+                # message holding just that string gives the same pairs, unparsed.
+                source = Message(policy=email_policy.compat32)
+                source["Content-Disposition"] = canonical
+            params = self._params[header] = source.get_params(header=header)
+        if params is None:
+            return failobj
+        wanted = param.lower()
+        for name, value in params:
+            if name.lower() == wanted:
+                return value
+        return failobj
+
+    def get_filename(self) -> str | None:
+        """Return ``Message.get_filename()`` (the same steps, on the memoized parameters).
+
+        Raises what it raises (a broken RFC 2231 value), every time it is asked.
+        """
+        if self._filename is _UNSET:
+            try:
+                self._filename = self._read_filename()
+            except Exception as exc:  # noqa: BLE001 - kept and raised again on each call
+                self._filename = exc
+        if isinstance(self._filename, Exception):
+            raise self._filename
+        return cast(str | None, self._filename)
+
+    def _read_filename(self) -> str | None:
+        filename = self.get_param("filename", _UNSET, "content-disposition")
+        if filename is _UNSET:
+            filename = self.get_param("name", _UNSET, "content-type")
+        if filename is _UNSET:
+            return None
+        return email_utils.collapse_rfc2231_value(filename).strip()
+
+    def cte(self) -> str:
+        """Return the Content-Transfer-Encoding, stripped and lower case (``''`` if none)."""
+        if self._cte is None:
+            raw = self._first_raw("content-transfer-encoding")
+            if raw is None:
+                self._cte = ""
+            elif _TOKEN.fullmatch(raw):
+                # str(header) of a bare token is the token: no need for the registry
+                self._cte = raw.lower()
+            else:
+                self._cte = str(self.msg.get("content-transfer-encoding", "")).strip().lower()
+        return self._cte
+
+    def plain_base64(self) -> bool:
+        """True when Content-Transfer-Encoding is the bare token ``base64`` in any case.
+
+        ``get_payload(decode=True)`` reads ``str(header).lower()`` unstripped: then, and
+        only then, it decodes base64 the way `_clean_base64` repeats.
+        """
+        raw = self._first_raw("content-transfer-encoding")
+        return raw is not None and raw.lower() == "base64"
+
+    def _first_raw(self, name: str) -> str | None:
+        """Return the first field ``name`` as stored (folded, 8-bit as surrogates), or None."""
+        for field_name, value in self.msg.raw_items():
+            if field_name.lower() == name:
+                return value if isinstance(value, str) else None
+        return None
+
+
+class _PlainPart(_Part):
+    """A `_Part` that asks the ``email`` package every time (`_FAST_BUILDER` off)."""
+
+    __slots__ = ()
+
+    def get_content_type(self) -> str:
+        return self.msg.get_content_type()
+
+    def get_content_maintype(self) -> str:
+        return self.msg.get_content_maintype()
+
+    def get_content_subtype(self) -> str:
+        return self.msg.get_content_subtype()
+
+    def get_content_disposition(self) -> str | None:
+        return self.msg.get_content_disposition()
+
+    def is_attachment(self) -> bool:
+        return cast(EmailMessage, self.msg).is_attachment()
+
+    def get_param(self, param: str, failobj: Any = None, header: str = "content-type") -> Any:
+        return self.msg.get_param(param, failobj, header)
+
+    def get_filename(self) -> str | None:
+        return self.msg.get_filename()
+
+    def cte(self) -> str:
+        return str(self.msg.get("content-transfer-encoding", "")).strip().lower()
+
+    def plain_base64(self) -> bool:
+        return False
+
+
+def _has_filename(part: _Part) -> bool:
     try:
         return bool(part.get_filename())
     except Exception:  # noqa: BLE001 - a broken parameter is no name
@@ -763,6 +1044,17 @@ class _Builder:
         self.notes = result.parse_errors
         self.hint: str | None = None
         self.generated: dict[str, int] = {}
+        # One _Part per part, so its memos last the whole build and ``is`` compares parts.
+        # Keyed by id(): every part stays alive in self.msg's tree while this runs.
+        self.views: dict[int, _Part] = {}
+        self.names: dict[int, str | None] = {}
+        self.root = self._part(msg)
+
+    def _part(self, msg: Message) -> _Part:
+        view = self.views.get(id(msg))
+        if view is None:
+            view = self.views[id(msg)] = (_Part if _FAST_BUILDER else _PlainPart)(msg)
+        return view
 
     def _note(self, text: str) -> None:
         if text not in self.notes:
@@ -775,12 +1067,24 @@ class _Builder:
         self._parts(plain, html)
         self._defects()
 
+    def _walk(self) -> Iterator[_Part]:
+        """Yield every part as ``Message.walk`` does (attached e-mails' parts included)."""
+        for msg in self.msg.walk():
+            yield self._part(msg)
+
     def _first_charset(self) -> str | None:
-        for part in self.msg.walk():
+        for part in self._walk():
             charset = part.get_param("charset")
             if isinstance(charset, str) and _codec_name(charset):
                 return charset
         return None
+
+    def _filename(self, part: _Part) -> str | None:
+        """Return `_filename` of a part, worked out once (``self.hint`` is set by then)."""
+        key = id(part.msg)
+        if key not in self.names or not _FAST_BUILDER:
+            self.names[key] = _filename(part, self.hint)
+        return self.names[key]
 
     def _headers(self) -> None:
         msg, result, hint = self.msg, self.result, self.hint
@@ -818,7 +1122,7 @@ class _Builder:
         if not raw:
             self._note("the message has no header fields")
 
-    def _text_of(self, part: Message) -> str:
+    def _text_of(self, part: _Part) -> str:
         charset = part.get_param("charset")
         declared = charset if isinstance(charset, str) else None
         text, note = _decode_text_noted(_payload_bytes(part), declared, self.hint)
@@ -827,18 +1131,82 @@ class _Builder:
         # Line ends as a script expects them: "\n" only, whatever the message used.
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
-    def _bodies(self) -> tuple[Message | None, Message | None]:
+    def _get_body(self, preferencelist: tuple[str, ...]) -> _Part | None:
+        """Return ``self.msg.get_body(preferencelist)`` as a `_Part`; raises what it raises.
+
+        Its search is done here on the memoized answers; on anything unusual (a part that
+        raises, a multipart/related whose payload is no list) ``get_body`` itself answers.
+        """
+        if _FAST_BUILDER:
+            try:
+                best_prio, body = len(preferencelist), None
+                for prio, part in self._find_body(self.root, preferencelist):
+                    if prio < best_prio:
+                        best_prio, body = prio, part
+                        if prio == 0:
+                            break
+                return body
+            except Exception:  # noqa: BLE001, S110 - get_body below gives the real answer
+                pass
+        found = self.msg.get_body(preferencelist)
+        return None if found is None else self._part(found)
+
+    def _find_body(
+        self, part: _Part, preferencelist: tuple[str, ...]
+    ) -> Iterator[tuple[int, _Part]]:
+        """``EmailMessage._find_body`` (CPython 3.11) on `_Part` objects, step for step."""
+        if part.is_attachment():
+            return
+        maintype, subtype = part.get_content_type().split("/")
+        if maintype == "text":
+            if subtype in preferencelist:
+                yield preferencelist.index(subtype), part
+            return
+        # (sic) get_body asks whether the message it was called on is a multipart
+        if maintype != "multipart" or not self.msg.is_multipart():
+            return
+        if subtype != "related":
+            for sub in cast(EmailMessage, part.msg).iter_parts():
+                yield from self._find_body(self._part(sub), preferencelist)
+            return
+        if "related" in preferencelist:
+            yield preferencelist.index("related"), part
+        candidate: Message | None = None
+        start = part.get_param("start")
+        if start:
+            for sub in cast(EmailMessage, part.msg).iter_parts():
+                if sub["content-id"] == start:
+                    candidate = cast(Message, sub)
+                    break
+        if candidate is None:
+            subparts = part.msg.get_payload()
+            if not isinstance(subparts, list):
+                raise _Fallback("a multipart/related without parts")
+            candidate = cast(Message, subparts[0]) if subparts else None
+        if candidate is not None:
+            yield from self._find_body(self._part(candidate), preferencelist)
+
+    def _leaves(self, part: _Part, in_related: bool = False) -> Iterator[tuple[_Part, bool]]:
+        """Yield (leaf part, inside a multipart/related) in order; message/* parts are leaves."""
+        if part.get_content_maintype() == "multipart" and part.msg.is_multipart():
+            related = in_related or part.get_content_subtype() == "related"
+            for sub in cast(list[Message], part.msg.get_payload()):
+                yield from self._leaves(self._part(sub), related)
+        else:
+            yield part, in_related
+
+    def _bodies(self) -> tuple[_Part | None, _Part | None]:
         msg, result = self.msg, self.result
         try:
-            plain = msg.get_body(("plain",))
-            html = msg.get_body(("html",))
+            plain = self._get_body(("plain",))
+            html = self._get_body(("html",))
         except Exception as exc:  # noqa: BLE001 - a broken tree must still give what it can
             self._note(f"the message body cannot be found: {exc}")
             plain = html = None
         # get_body takes a named text part shown inline (a .txt file Apple Mail attached)
         # for the body when there is no other; a part with a file name is an attachment
         # (ARCHITECTURE.md), unless it comes first (some mailers name the body itself).
-        first = next(_leaves(msg))[0]
+        first = next(self._leaves(self.root))[0]
         if plain is not None and plain is not first and _has_filename(plain):
             plain = None
         if html is not None and html is not first and _has_filename(html):
@@ -846,11 +1214,11 @@ class _Builder:
         if (
             plain is None
             and html is None
-            and msg.get_content_maintype() == "multipart"
+            and self.root.get_content_maintype() == "multipart"
             and not msg.is_multipart()
         ):
             # A multipart whose boundary never appears: its text is all there is.
-            plain = msg
+            plain = self.root
         if html is not None:
             result.body_html = self._text_of(html)
         if plain is not None:
@@ -859,8 +1227,8 @@ class _Builder:
             result.body = htmltext.html_to_text(result.body_html)
         return plain, html
 
-    def _name_for(self, part: Message, content_type: str, content: bytes) -> str:
-        cleaned = _clean_filename(_filename(part, self.hint), self.hint)
+    def _name_for(self, part: _Part, content_type: str, content: bytes) -> str:
+        cleaned = _clean_filename(self._filename(part), self.hint)
         if cleaned:
             return cleaned
         stem = "attachment"
@@ -881,10 +1249,10 @@ class _Builder:
         self.generated[key] = count
         return f"{stem}{'' if count == 1 else f'-{count}'}{extension}"
 
-    def _parts(self, plain: Message | None, html: Message | None) -> None:
+    def _parts(self, plain: _Part | None, html: _Part | None) -> None:
         result = self.result
         cids = _cids_in(result.body_html)
-        for part, in_related in _leaves(self.msg):
+        for part, in_related in self._leaves(self.root):
             if part is plain or part is html:
                 continue
             content_type = part.get_content_type()
@@ -903,7 +1271,7 @@ class _Builder:
             if part.get_content_maintype() == "multipart":
                 # A multipart whose parts could not be found: the whole message is already
                 # the body; a nested one is kept as a text file unless there is nothing in it.
-                if part is not self.msg and _payload_bytes(part).strip():
+                if part is not self.root and _payload_bytes(part).strip():
                     self._add(part, "text/plain", None, False)
                 continue
             filename_given = part.get_param(
@@ -915,38 +1283,36 @@ class _Builder:
                 and disposition != "attachment"
             ):
                 continue  # an alternative or additional text, not a file
-            cid = _content_id(part)
+            cid = _content_id(part.msg)
             is_inline = content_type.startswith("image/") and (
                 (cid is not None and cid.lower() in cids)
                 or (in_related and disposition != "attachment")
             )
-            if (
-                content_type in _TNEF_TYPES
-                or (_filename(part, self.hint) or "").lower() == "winmail.dat"
-            ):
+            if content_type in _TNEF_TYPES or (self._filename(part) or "").lower() == "winmail.dat":
                 if self._tnef(part):
                     continue
             self._add(part, content_type, cid, is_inline)
 
-    def _add(self, part: Message, content_type: str, cid: str | None, is_inline: bool) -> None:
+    def _add(self, view: _Part, content_type: str, cid: str | None, is_inline: bool) -> None:
+        part = view.msg
         if content_type == "message/rfc822" and part.is_multipart():
             content = _serialize(cast(Message, part.get_payload(0)))
-            cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+            cte = view.cte()
             if cte in ("base64", "quoted-printable"):
                 # RFC 2046 5.2.1 forbids encoding a message/rfc822, some mail programs do
                 # it anyway; email then parses the encoded text as the message.
                 content = _undo_transfer_encoding(content, cte)
-        elif part.get_content_maintype() == "message" and part.is_multipart():
+        elif view.get_content_maintype() == "message" and part.is_multipart():
             content = _body_of_message_part(part)
         else:
-            content = _payload_bytes(part)
-        charset = part.get_param("charset") if content_type.startswith("text/") else None
+            content = _payload_bytes(view)
+        charset = view.get_param("charset") if content_type.startswith("text/") else None
+        disposition = view.get_content_disposition()
         item = MailPart(
-            filename=self._name_for(part, content_type, content),
+            filename=self._name_for(view, content_type, content),
             content_type=content_type,
             content=content,
-            inline=part.get_content_disposition() == "inline"
-            or (is_inline and part.get_content_disposition() is None),
+            inline=disposition == "inline" or (is_inline and disposition is None),
             content_id=cid,
             charset=charset if isinstance(charset, str) else None,
         )
@@ -955,7 +1321,7 @@ class _Builder:
             # The encoded payload is no longer needed: free it before the next part.
             part.set_payload("")
 
-    def _tnef(self, part: Message) -> bool:
+    def _tnef(self, part: _Part) -> bool:
         """Add the files inside a winmail.dat; return False (keep the file) if unreadable."""
         data = _payload_bytes(part)
         try:
@@ -975,8 +1341,8 @@ class _Builder:
         return True
 
     def _defects(self) -> None:
-        for part in self.msg.walk():
-            for defect in part.defects:
+        for part in self._walk():
+            for defect in part.msg.defects:
                 self._note(f"{part.get_content_type()} part: {_defect_text(defect)}")
 
 
