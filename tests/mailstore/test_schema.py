@@ -249,9 +249,12 @@ def test_describe_spells_kinds_as_the_file_does() -> None:
 
 # --- property: any schema of scalar fields stores and returns what it is given ---------
 
+#: what a text column can hold: not NUL (PostgreSQL refuses it) and no lone surrogate
+#: (not encodable in UTF-8: the driver refuses it, and a script's save reports it)
+_TEXT_CHARS = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
 _KINDS: dict[str, Any] = {
-    "string": st.text(st.characters(exclude_characters="\x00"), max_size=40),
-    "text": st.text(st.characters(exclude_characters="\x00"), max_size=300),
+    "string": st.text(_TEXT_CHARS, max_size=40),
+    "text": st.text(_TEXT_CHARS, max_size=300),
     "integer": st.integers(-(2**63), 2**63 - 1),
     "decimal": st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False),
     "boolean": st.booleans(),
