@@ -29,12 +29,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
-
-import msal
-import requests
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mailstore.secrets import SecretBox
+
+if TYPE_CHECKING:  # msal and requests are imported where used: ~75 ms a process start
+    import msal
+    import requests
 
 __all__ = [
     "IMAP_SCOPE",
@@ -112,6 +113,8 @@ _HINTS = {
 
 
 def _session(ca_file: str | None) -> requests.Session:
+    import requests
+
     session = requests.Session()
     session.trust_env = False  # the environment's CA bundle must not override verify=
     session.verify = ca_file if ca_file else True
@@ -196,6 +199,8 @@ class ClientCredentials:
         return _access_token(self.name, result)
 
     def _application(self) -> msal.ConfidentialClientApplication:
+        import msal
+
         if self._app is None:
             self._app = _guarded(
                 self.name,
@@ -322,6 +327,8 @@ class Delegated:
         return _access_token(self.name, result)
 
     def _application(self) -> msal.PublicClientApplication:
+        import msal
+
         if self._app is None:
             self._app = self._http(
                 lambda: msal.PublicClientApplication(
@@ -347,6 +354,8 @@ def device_code_login(provider: Delegated, show: Callable[[str], None]) -> Acces
 
 
 def _load_cache(box: SecretBox, encrypted: str | None) -> msal.SerializableTokenCache:
+    import msal
+
     cache = msal.SerializableTokenCache()
     if encrypted:
         # a cache that does not decrypt raises SecretKeyError (wrong key): never ignored
@@ -356,6 +365,8 @@ def _load_cache(box: SecretBox, encrypted: str | None) -> msal.SerializableToken
 
 def _guarded(name: str, authority_url: str, call: Callable[[], _T]) -> _T:
     """Run an msal *call*, turning transport failures into `OAuthError`."""
+    import requests  # already loaded by msal: the call made the application first
+
     try:
         return call()
     except requests.exceptions.SSLError:

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+# cryptography is imported where used (~7 ms): a run with no stored secret never needs it
 
 __all__ = [
     "ENV_VAR",
@@ -44,6 +44,8 @@ class SecretKeyWarning(UserWarning):
 
 def generate_key() -> str:
     """Return a new random Fernet key (URL-safe base64 text)."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode("ascii")
 
 
@@ -59,6 +61,8 @@ class SecretBox:
     """
 
     def __init__(self, keys: Sequence[str | bytes], source: str) -> None:
+        from cryptography.fernet import Fernet, MultiFernet
+
         if not keys:
             raise SecretKeyError(f"{source}: holds no key")
         self.source = source
@@ -84,6 +88,8 @@ class SecretBox:
         Raises `SecretKeyError` naming the key's source when no key opens it (the wrong
         key file, a rotated-away key, or a damaged token).
         """
+        from cryptography.fernet import InvalidToken  # loaded: __init__ imported it
+
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError):
@@ -98,6 +104,8 @@ class SecretBox:
 
         Raises `SecretKeyError` like `decrypt` when no key opens it.
         """
+        from cryptography.fernet import InvalidToken  # loaded: __init__ imported it
+
         try:
             return self._fernet.rotate(token.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeError):

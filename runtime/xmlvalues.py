@@ -24,17 +24,16 @@ Safety: defusedxml refuses entity declarations, external references and DTD tric
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any
-
-from defusedxml.common import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
+from typing import TYPE_CHECKING, Any
 
 from scriptengine.errors import EvalError
 from scriptengine.host import HostObject, MethodInfo, PropertyInfo, TypeInfo
 from scriptengine.thread import Thread
 from scriptengine.values import java_class_name
+
+if TYPE_CHECKING:  # the XML libraries are imported by parse_xml: most runs never parse XML
+    import xml.etree.ElementTree as ET
 
 
 @dataclass
@@ -307,6 +306,11 @@ def parse_xml(text: Any, thread: Thread | None = None) -> XmlElement:
     def declare(prefix: str | None, uri: str) -> None:
         if prefix and prefix not in doc_prefixes:
             doc_prefixes[prefix] = uri
+
+    import xml.etree.ElementTree as ET
+
+    from defusedxml.common import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
 
     parser = DefusedXMLParser()
     # expat reports each xmlns declaration; ElementTree keeps only the resolved names

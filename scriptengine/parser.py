@@ -3,9 +3,13 @@
 ``parse(source)`` gives a ``nodes.Script``; ``parse_expression(source)`` a single ``nodes.Expr``.
 The Lark parser is built once per process, on first use (and cached on disk by Lark, so a new
 process loads it quickly); its tables drive ``scanner.Scanner``, which does the lexing and
-parsing itself, faster than Lark's own loop and with the same result. Everything that does not parse raises ``ScriptSyntaxError`` with the
-filename, the 1-based line and column (characters), the source line and a message such as
-``expected ')', found '}'`` or ``unterminated string``.
+parsing itself, faster than Lark's own loop and with the same result. The scanner's tables
+are cached on disk too (``scannercache``): a new process then parses without loading Lark's
+parser at all (it is loaded only to describe a syntax error).
+
+Everything that does not parse raises ``ScriptSyntaxError`` with the filename, the 1-based
+line and column (characters), the source line and a message such as ``expected ')', found
+'}'`` or ``unterminated string``.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from grammar import GRAMMAR_PATH
 
+from . import scannercache
 from .errors import ScriptSyntaxError
-from .scanner import Scanner, SyntaxProblem
+from .scanner import Scanner, SyntaxProblem, scanner_tables
 
 if TYPE_CHECKING:
     from . import nodes
@@ -30,6 +35,13 @@ __all__ = ["parse", "parse_expression", "parse_tree", "syntax_error", "SyntaxPro
 _lock = threading.Lock()
 _parser: Lark | None = None
 _scanner: Scanner | None = None
+#: how Lark builds the parser (part of the scanner cache's key too)
+_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "lexer": "contextual",
+    "start": ["start", "expression_only"],
+    "maybe_placeholders": True,
+}
 
 
 def _lark() -> Lark:
@@ -38,28 +50,43 @@ def _lark() -> Lark:
     if _parser is None:
         with _lock:
             if _parser is None:
-                options: dict[str, Any] = {
-                    "parser": "lalr",
-                    "lexer": "contextual",
-                    "start": ["start", "expression_only"],
-                    "maybe_placeholders": True,
-                }
                 try:
-                    _parser = Lark.open(str(GRAMMAR_PATH), cache=True, **options)
+                    _parser = Lark.open(str(GRAMMAR_PATH), cache=True, **_OPTIONS)
                 except Exception:  # an unwritable cache directory: build in memory
-                    _parser = Lark.open(str(GRAMMAR_PATH), **options)
+                    _parser = Lark.open(str(GRAMMAR_PATH), **_OPTIONS)
     return _parser
 
 
 def _scanning() -> Scanner:
-    """The process-wide ``Scanner`` over ``_lark()``'s tables (what parses, in fact)."""
+    """The process-wide ``Scanner`` (what parses, in fact): from the tables cached on disk,
+    else from ``_lark()``'s tables, which are then cached for the next process."""
     global _scanner
     if _scanner is None:
-        lark = _lark()
+        scanner = _cached_scanner()
         with _lock:
             if _scanner is None:
-                _scanner = Scanner(lark)
+                _scanner = scanner
     return _scanner
+
+
+def _cached_scanner() -> Scanner:
+    """A new ``Scanner``: its tables from disk when they are there, else from Lark (saved)."""
+    import lark as lark_module  # loaded already (Token, Tree): only its version is read
+
+    try:
+        key = scannercache.cache_key(GRAMMAR_PATH, _OPTIONS, lark_module.__version__)
+    except OSError:  # the sources cannot be read (a zipped install): no disk cache
+        return Scanner.from_lark(_lark())
+    tables = scannercache.load(key)
+    if tables is not None:
+        try:
+            return Scanner(tables, _lark)
+        except Exception:  # noqa: BLE001 - a damaged file that loaded: rebuild it
+            pass
+    lark = _lark()
+    tables = scanner_tables(lark)
+    scannercache.save(key, tables)  # nothing when a callback is not plain data
+    return Scanner(tables, lambda: lark)
 
 
 # --- errors --------------------------------------------------------------------------------

@@ -41,10 +41,14 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from lark.parse_tree_builder import ChildFilterLALR, ChildFilterLALR_NoPlaceholders
+from lark.parse_tree_builder import (
+    ChildFilterLALR,
+    ChildFilterLALR_NoPlaceholders,
+    ExpandSingleChild,
+)
 from lark.parsers.lalr_analysis import Shift
 
-__all__ = ["Scanner", "SyntaxProblem"]
+__all__ = ["Scanner", "SyntaxProblem", "scanner_tables"]
 
 
 class SyntaxProblem(Exception):
@@ -88,69 +92,44 @@ class Scanner:
     character -> ``match`` of the terminals acceptable there (built on first use). Safe to
     share between threads: a parse keeps its state in locals; the lazily filled tables at
     worst compute an entry twice.
+
+    ``Scanner(tables, load_lark)`` builds it from ``scanner_tables(lark)`` (plain data that
+    ``scannercache`` keeps on disk, so that a new process need not load Lark to parse);
+    ``load_lark`` gives the Lark parser the tables came from, asked for only to describe a
+    syntax error. ``Scanner.from_lark(lark)`` does both from a Lark parser at hand.
     """
 
-    def __init__(self, lark: Lark) -> None:
-        frontend: Any = lark.parser
-        lexer: Any = frontend.lexer
-        contextual: Any = getattr(lexer, "lexer", lexer)  # under a PostLexConnector or not
-        lalr: Any = frontend.parser.parser
-        table: Any = lalr.parse_table
-        callbacks: dict[Any, Any] = lalr.callbacks
-        rules: dict[Any, int] = {}
+    def __init__(self, tables: dict[str, Any], load_lark: Callable[[], Lark]) -> None:
+        self._load_lark = load_lark
         self.reductions: list[_Reduction] = []
-        self.actions: dict[int, dict[str, int]] = {}
-        for state, row in table.states.items():
-            actions: dict[str, int] = {}
-            for name, (action, arg) in row.items():
-                if action is Shift:
-                    actions[name] = arg
-                    continue
-                index = rules.get(arg)
-                if index is None:
-                    index = rules[arg] = len(self.reductions)
-                    build = callbacks[arg]
-                    self.reductions.append(
-                        (
-                            len(arg.expansion),
-                            None if _passes_through(build) else _faster(build),
-                            arg.origin.name,
-                        )
-                    )
-                actions[name] = ~index
-            self.actions[state] = actions
+        for length, spec, origin in tables["reductions"]:
+            build = _callback(spec)
+            self.reductions.append(
+                (length, None if _passes_through(build) else _faster(build), origin)
+            )
+        #: the same, as lists indexed by state (a list index is quicker than a dict lookup)
+        self.rows: list[dict[str, int]] = tables["actions"]
+        self.actions: dict[int, dict[str, int]] = dict(enumerate(self.rows))
         #: Lark's own expected sets, for messages: the terminals of each state's row
         self.expected: dict[int, set[str]] = {
-            state: {name for name in row if name.isupper()} for state, row in table.states.items()
+            state: set(names) for state, names in enumerate(tables["expected"])
         }
-        self.start_states: dict[str, int] = dict(table.start_states)
-        self.end_states: dict[str, int] = dict(table.end_states)
-        conf: Any = frontend.lexer_conf
-        self.ignored = frozenset(conf.ignore)
-        by_name = conf.terminals_by_name
-        blanks = "|".join(by_name[name].pattern.to_regexp() for name in sorted(self.ignored))
-        # Blanks and comments are skipped before each token, not matched among the terminals:
-        # the same choice as Lark's, because no terminal Lark tries before them can start
-        # where they start (test_lexer compares token streams with Lark's on many scripts).
-        self.skip: _Match = re.compile(f"(?:{blanks})+").match
+        self.start_states: dict[str, int] = dict(tables["start_states"])
+        self.end_states: dict[str, int] = dict(tables["end_states"])
+        self.ignored = frozenset(tables["ignored"])
+        self.skip: _Match = re.compile(tables["skip"]).match
         #: the characters a blank or a comment may start with
-        starts = [_first_chars(by_name[name].pattern.to_regexp()) for name in self.ignored]
-        if any(first is None for first in starts):
-            raise ValueError("grammar: cannot tell what the ignored terminals start with")
-        self.blank_starts = frozenset(char for first in starts if first for char in first)
+        self.blank_starts = frozenset(tables["blank_starts"])
         #: terminals whose text may span lines (Lark's own test)
-        self.multiline = frozenset(contextual.root_lexer.newline_types) - self.ignored
-        self.dispatch = _Dispatch(contextual.lexers, list(conf.terminals))
-        self._lexers: dict[int, Any] = contextual.lexers
-        # the same, as lists indexed by state (a list index is quicker than a dict lookup)
-        self.rows: list[dict[str, int]] = [self.actions[n] for n in range(len(self.actions))]
-        self._root_lexer: Any = contextual.root_lexer  # for errors only (its regex is large)
+        self.multiline = frozenset(tables["multiline"])
+        self.dispatch = _Dispatch(tables["lexer_of"], tables["lexers"])
         #: reserved words -> their terminals (fixed-string terminals spelled like a name)
-        self.keywords: dict[str, str] = {
-            term.pattern.value: term.name
-            for term in lark.terminals
-            if term.pattern.type == "str" and term.pattern.value.isidentifier()
-        }
+        self.keywords: dict[str, str] = dict(tables["keywords"])
+
+    @classmethod
+    def from_lark(cls, lark: Lark) -> Scanner:
+        """The scanner of a built Lark parser (``scanner_tables`` and back)."""
+        return cls(scanner_tables(lark), lambda: lark)
 
     def parse(self, text: str, start: str) -> Tree[Token]:
         """The parse tree of ``text`` from rule ``start`` (``"start"``/``"expression_only"``).
@@ -320,9 +299,13 @@ class Scanner:
         """No terminal acceptable here matches at ``pos``: as Lark's contextual lexer does,
         a token any terminal matches is an unexpected token, else an unexpected character."""
         column = pos - line_start + 1
-        scanner = self._lexers[states[-1]].scanner
-        allowed = set(scanner.allowed_types) - self.ignored or {"<END-OF-FILE>"}
-        root = self._root_lexer  # every terminal (its regex is built on the first error)
+        # the terminals of the state's lexer: Lark's ``allowed_types`` (test_lexer checks the
+        # lists are Lark's); not asked of Lark, whose states may be numbered otherwise than
+        # these tables' when its own cache was rebuilt since they were saved
+        allowed = set(self.dispatch.names(states[-1])) - self.ignored or {"<END-OF-FILE>"}
+        # every terminal, state-independent (its regex is built on the first error); Lark's
+        # parser is loaded here, on the first error, when the tables came from the disk
+        root = _contextual_lexer(self._load_lark()).root_lexer
         (regex,) = root.scanner._mres
         match = regex.match(text, pos)
         if match is None:
@@ -344,65 +327,192 @@ class Scanner:
         return err
 
 
+def _contextual_lexer(lark: Lark) -> Any:
+    """Lark's contextual lexer, under a PostLexConnector or not."""
+    lexer: Any = lark.parser.lexer
+    return getattr(lexer, "lexer", lexer)
+
+
+def scanner_tables(lark: Lark) -> dict[str, Any]:
+    """What a ``Scanner`` needs of a built Lark parser, as plain data (str, int, bool, list,
+    tuple, dict: what ``marshal`` writes), but for a tree callback ``_callback_spec`` does
+    not know: that one stays Lark's object (the tables work; ``marshal`` refuses them)."""
+    frontend: Any = lark.parser
+    contextual = _contextual_lexer(lark)
+    lalr: Any = frontend.parser.parser
+    table: Any = lalr.parse_table
+    callbacks: dict[Any, Any] = lalr.callbacks
+    rules: dict[Any, int] = {}
+    reductions: list[tuple[int, Any, str]] = []
+    actions: list[dict[str, int]] = []
+    for state in range(len(table.states)):
+        row: dict[str, int] = {}
+        for symbol, (action, arg) in table.states[state].items():
+            name = str(symbol)  # a freshly built Lark names things with Tokens; marshal: str
+            if action is Shift:
+                row[name] = arg
+                continue
+            index = rules.get(arg)
+            if index is None:
+                index = rules[arg] = len(reductions)
+                spec = _callback_spec(callbacks[arg])
+                reductions.append((len(arg.expansion), spec, str(arg.origin.name)))
+            row[name] = ~index
+        actions.append(row)
+    conf: Any = frontend.lexer_conf
+    ignored = sorted(str(name) for name in conf.ignore)
+    by_name = conf.terminals_by_name
+    blanks = "|".join(by_name[name].pattern.to_regexp() for name in ignored)
+    # Blanks and comments are skipped before each token, not matched among the terminals:
+    # the same choice as Lark's, because no terminal Lark tries before them can start
+    # where they start (test_lexer compares token streams with Lark's on many scripts).
+    starts = [_first_chars(by_name[name].pattern.to_regexp()) for name in ignored]
+    if any(first is None for first in starts):
+        raise ValueError("grammar: cannot tell what the ignored terminals start with")
+    lexer_of, lexers = _lexer_sets(contextual, list(conf.terminals))
+    return {
+        "actions": actions,
+        "reductions": reductions,
+        "expected": [
+            sorted(str(name) for name in table.states[state] if name.isupper())
+            for state in range(len(table.states))
+        ],
+        "start_states": {str(name): state for name, state in table.start_states.items()},
+        "end_states": {str(name): state for name, state in table.end_states.items()},
+        "ignored": ignored,
+        "skip": f"(?:{blanks})+",
+        "blank_starts": "".join(sorted({c for first in starts if first for c in first})),
+        "multiline": sorted(
+            {str(name) for name in contextual.root_lexer.newline_types} - set(ignored)
+        ),
+        "lexer_of": lexer_of,
+        "lexers": lexers,
+        "keywords": {
+            str(term.pattern.value): str(term.name)
+            for term in lark.terminals
+            if term.pattern.type == "str" and term.pattern.value.isidentifier()
+        },
+    }
+
+
+def _callback_spec(build: Any) -> Any:
+    """Lark's tree callback of a rule as plain data, for ``_callback`` to build again: the
+    four kinds Lark makes for this grammar (no transformer, no propagate_positions). Any
+    other callback is returned as it is."""
+    kind = type(build)
+    if kind is functools.partial and build.func is Tree and not build.keywords:
+        (name,) = build.args
+        return ("tree", str(name))
+    inner = getattr(build, "node_builder", None)
+    if inner is None or not isinstance(_callback_spec(inner), tuple):
+        return build
+    if kind is ChildFilterLALR:
+        to_include = [tuple(item) for item in build.to_include]
+        return ("filter", to_include, build.append_none, _callback_spec(inner))
+    if kind is ChildFilterLALR_NoPlaceholders:
+        to_include = [tuple(item) for item in build.to_include]
+        return ("filter_np", to_include, _callback_spec(inner))
+    if kind is ExpandSingleChild:
+        return ("expand1", _callback_spec(inner))
+    return build
+
+
+def _callback(spec: Any) -> Callable[[list[Any]], Any]:
+    """The Lark callback ``spec`` describes (objects of Lark's own classes, as Lark made);
+    a callback kept as it is (see ``_callback_spec``) is returned unchanged."""
+    if not isinstance(spec, tuple):
+        return spec  # type: ignore[no-any-return]
+    kind = spec[0]
+    if kind == "tree":
+        return functools.partial(Tree, spec[1])
+    if kind == "filter":
+        return ChildFilterLALR(list(spec[1]), spec[2], _callback(spec[3]))  # type: ignore[no-untyped-call]
+    if kind == "filter_np":
+        return ChildFilterLALR_NoPlaceholders(list(spec[1]), _callback(spec[2]))  # type: ignore[no-untyped-call]
+    if kind == "expand1":
+        return ExpandSingleChild(_callback(spec[1]))  # type: ignore[no-untyped-call]
+    raise ValueError(f"unknown tree callback {kind!r}")
+
+
 class _Dispatch(dict[int, "_CharTable"]):
     """Parser state -> its ``_CharTable`` (one per distinct set of acceptable terminals:
-    Lark's contextual lexer has one lexer per set, 107 of them), made on first use.
+    Lark's contextual lexer has one lexer per set, 107 of them), made on first use from
+    ``lexer_of`` (state -> index of its set) and ``lexers`` (per set: the terminals as
+    (name, regex source) in Lark's order, and the regex flags), see ``scanner_tables``."""
+
+    def __init__(self, lexer_of: list[int], lexers: list[tuple[list[Any], int]]) -> None:
+        super().__init__()
+        self._lexer_of = lexer_of
+        self._lexers = lexers
+        self._shared: dict[int, _CharTable] = {}  # index of the set -> its table
+        self._patterns: dict[str, _Match] = {}  # regex source -> match, across tables
+
+    def names(self, state: int) -> list[str]:
+        """The terminals acceptable in ``state``, in Lark's order."""
+        terms, _flags = self._lexers[self._lexer_of[state]]
+        return [name for name, _source in terms]
+
+    def __missing__(self, state: int) -> _CharTable:
+        index = self._lexer_of[state]
+        table = self._shared.get(index)
+        if table is None:
+            terms, flags = self._lexers[index]
+            table = _CharTable([(name, source) for name, source in terms], flags, self._patterns)
+            self._shared[index] = table
+        self[state] = table
+        return table
+
+
+def _embedders(terminals: list[Any]) -> dict[str, set[str]]:
+    """Fixed-string terminal -> the regex terminals that match it whole (same priority,
+    flags no wider), over every terminal of the grammar."""
+    found: dict[str, set[str]] = {}
+    strings = [t for t in terminals if t.pattern.type == "str"]
+    for regex in terminals:
+        if regex.pattern.type != "re":
+            continue
+        source = regex.pattern.to_regexp()
+        for string in strings:
+            if string.priority != regex.priority:
+                continue
+            value = string.pattern.value
+            match = re.match(source, value)
+            if match is not None and match.group(0) == value:
+                if string.pattern.flags <= regex.pattern.flags:
+                    found.setdefault(string.name, set()).add(regex.name)
+    return found
+
+
+def _lexer_sets(contextual: Any, terminals: list[Any]) -> tuple[list[int], list[Any]]:
+    """(state -> index of its terminal set, per set: [(name, regex source)...] and flags).
 
     The terminals of a set are Lark's, in Lark's order, less the fixed strings that a
     regex terminal of the same set and priority matches whole (keywords inside IDENTIFIER:
     Lark's ``_create_unless``; the loop retypes such names itself). Worked out here rather
     than taken from Lark's scanners, because building those compiles one large regex per
     set: a quarter of a second in a new process."""
-
-    def __init__(self, lexers: dict[int, Any], terminals: list[Any]) -> None:
-        super().__init__()
-        self._lexers = lexers
-        self._terminals = terminals  # every terminal of the grammar
-        self._shared: dict[int, _CharTable] = {}  # id(Lark's lexer) -> its table
-        self._patterns: dict[str, _Match] = {}  # regex source -> match, across tables
-        self._embedders: dict[str, set[str]] | None = None
-
-    def embedders(self) -> dict[str, set[str]]:
-        """Fixed-string terminal -> the regex terminals that match it whole (same priority,
-        flags no wider), over every terminal of the grammar; computed once."""
-        if self._embedders is None:
-            found: dict[str, set[str]] = {}
-            strings = [t for t in self._terminals if t.pattern.type == "str"]
-            for regex in self._terminals:
-                if regex.pattern.type != "re":
-                    continue
-                source = regex.pattern.to_regexp()
-                for string in strings:
-                    if string.priority != regex.priority:
-                        continue
-                    value = string.pattern.value
-                    match = re.match(source, value)
-                    if match is not None and match.group(0) == value:
-                        if string.pattern.flags <= regex.pattern.flags:
-                            found.setdefault(string.name, set()).add(regex.name)
-            self._embedders = found
-        return self._embedders
-
-    def __missing__(self, state: int) -> _CharTable:
-        basic = self._lexers[state]
-        table = self._shared.get(id(basic))
-        if table is None:
-            terminals = list(basic.terminals)  # Lark's order (priority, width, length, name)
-            embedders = self.embedders()
-            names = {t.name for t in terminals}
+    embedders = _embedders(terminals)
+    index_of: dict[int, int] = {}  # id(Lark's lexer) -> index of its set
+    lexers: list[Any] = []
+    lexer_of: list[int] = []
+    for state in range(len(contextual.lexers)):
+        basic = contextual.lexers[state]
+        index = index_of.get(id(basic))
+        if index is None:
+            index = index_of[id(basic)] = len(lexers)
+            names = {t.name for t in basic.terminals}
             kept = []
-            for term in terminals:
+            for term in basic.terminals:  # Lark's order (priority, width, length, name)
                 inside = embedders.get(term.name, set()) & names
                 if not inside:
-                    kept.append((term.name, term.pattern.to_regexp()))
+                    kept.append((str(term.name), str(term.pattern.to_regexp())))
                 elif inside - {"IDENTIFIER"}:
                     # the loop retypes names only; another terminal embedding fixed
                     # strings would need Lark's callback applied there too
                     raise ValueError(f"grammar: {inside} embed the fixed string {term.name}")
-            table = _CharTable(kept, basic.g_regex_flags, self._patterns)
-            self._shared[id(basic)] = table
-        self[state] = table
-        return table
+            lexers.append((kept, basic.g_regex_flags))
+        lexer_of.append(index)
+    return lexer_of, lexers
 
 
 class _CharTable(dict[str, _Match]):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..context import open_context
 from ..outbox import DeliverReport, deliver
@@ -43,6 +42,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--limit must be 1 or more")
     with open_context(args.config) as ctx:
         if console.is_terminal:
+            # imported here: `ingest` imports this module for print_report, under cron
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             columns = (
                 TextColumn("sending"),
                 BarColumn(),

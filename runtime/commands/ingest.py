@@ -7,11 +7,9 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from mailstore.config import Config
 
@@ -19,6 +17,9 @@ from ..context import open_context
 from ..ingest import IngestReport, ingest
 from ..ingest.dryrun import size_text
 from ._common import UsageError
+
+if TYPE_CHECKING:  # the bar and the table are imported where used: cron has neither
+    from rich.progress import Progress
 
 NAME = "ingest"
 HELP = "fetch new mail from the accounts and run the handler on it"
@@ -128,6 +129,8 @@ def _summary(report: IngestReport, console: Console) -> None:
 
 def _pending_table(name: str, pending: list[tuple[str, int]], console: Console) -> None:
     """What a dry run found new in one account: UID (or file key) and size."""
+    from rich.table import Table
+
     table = Table("UID / key", "size", title=f"{name}: would be fetched", title_justify="left")
     for key, size in pending:
         table.add_row(key, size_text(size))
@@ -139,6 +142,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
         with run_logging(ctx.config, debug=getattr(args, "debug", False)):
             try:
                 if console.is_terminal:
+                    from rich.progress import (
+                        BarColumn,
+                        Progress,
+                        SpinnerColumn,
+                        TextColumn,
+                        TimeElapsedColumn,
+                    )
+
                     columns = (
                         SpinnerColumn(),
                         TextColumn("{task.description}"),
