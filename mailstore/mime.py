@@ -30,8 +30,6 @@ from email.parser import BytesFeedParser, BytesParser
 from typing import Any, BinaryIO, cast
 from urllib.parse import unquote
 
-import charset_normalizer
-
 from mailstore import htmltext, mimefast, tnef
 
 __all__ = [
@@ -313,6 +311,8 @@ def _detect(data: bytes, hint: str | None) -> tuple[str, str]:
         # Too short for statistics (a header, a file name): the detector's guesses are
         # noise there, so the product's own region's charset is taken.
         return data.decode(FALLBACK_CHARSET, errors="replace"), FALLBACK_CHARSET
+    import charset_normalizer  # only for text of no known charset: ~17 ms at import
+
     best = charset_normalizer.from_bytes(data).best()
     if best is not None and best.encoding:
         used = _codec_name(best.encoding) or best.encoding
