@@ -384,7 +384,10 @@ def header_block(raw: bytes) -> bytes:
     A message without a blank line is all headers. Used to record IGNORED messages
     "with their headers only" (ARCHITECTURE.md): the body is never stored for them.
     """
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    crlf = raw.find(b"\r\n\r\n")
+    # an LF-only blank line counts only before the CRLF one: not a second scan of the body
+    lf = raw.find(b"\n\n", 0, crlf + 1 if crlf >= 0 else len(raw))
+    ends = [i for i in (crlf, lf) if i >= 0]
     if not ends:
         return raw
     end = min(ends)

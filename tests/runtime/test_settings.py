@@ -141,6 +141,16 @@ def test_header_block_keeps_the_headers_and_drops_the_body(
     )
 
 
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b"a", b": "]), max_size=40).map(b"".join))
+def test_header_block_ends_at_the_first_blank_line_of_either_kind(raw: bytes) -> None:
+    blank = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    if not blank:
+        assert header_block(raw) == raw  # no blank line: all headers
+        return
+    end = min(blank)
+    assert header_block(raw) == raw[: end + (4 if raw.startswith(b"\r\n\r\n", end) else 2)]
+
+
 # --- accounts ------------------------------------------------------------------------
 
 
