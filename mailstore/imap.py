@@ -287,7 +287,8 @@ class ImapMailbox:
 
     def close(self) -> None:
         """Log out and close the connection; never raises."""
-        _close_quietly(self._client)
+        with self._lock:
+            _close_quietly(self._client)
 
     def __enter__(self) -> ImapMailbox:
         return self
@@ -305,7 +306,8 @@ class ImapMailbox:
     def select(self, folder: str, *, readonly: bool = False) -> FolderStatus:
         """Select *folder* and return its `FolderStatus`; raises `ImapFolderError` if missing."""
         try:
-            answer = self._client.select_folder(folder, readonly=readonly)
+            with self._lock:
+                answer = self._client.select_folder(folder, readonly=readonly)
         except imap_exceptions.IMAPClientError as error:
             if isinstance(error, imap_exceptions.IMAPClientAbortError):
                 raise _translate(error, self.host, self.port, "select") from error
@@ -342,7 +344,8 @@ class ImapMailbox:
         if self.folder_exists(folder):
             return False
         try:
-            self._client.create_folder(folder)
+            with self._lock:  # a flush's move may create it while the fetch thread reads
+                self._client.create_folder(folder)
         except imap_exceptions.IMAPClientError as error:
             if isinstance(error, imap_exceptions.IMAPClientAbortError):
                 raise _translate(error, self.host, self.port, "create") from error
@@ -426,25 +429,28 @@ class ImapMailbox:
         connection (flag, move) between two messages.
 
         ``ahead``: the next batch is fetched by a thread while the caller works on this
-        one, so the server's time to answer is not waited for (at most one more batch is
-        held). Commands on the connection still run one at a time. Trap: close the
+        one, so the server's time to answer is not waited for (besides the caller's
+        batch, one waits and one is being fetched). Commands on the connection still run one at a time. Trap: close the
         generator (or exhaust it) before logging out; an `ImapError` of the fetching thread
         is raised here, at the message it stopped before.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._require_selected()
-        messages = self._fetch(list(uids), batch_size, max_size, batch_bytes)
+        batches = self._batches(list(uids), batch_size, max_size, batch_bytes)
         if ahead:
-            messages = read_ahead(messages, batch_size)
+            # whole batches through a queue of one: besides the batch being worked on, at
+            # most one waits and one is being fetched (each within *batch_bytes*)
+            batches = read_ahead(batches, 1)
         try:
-            yield from messages
+            for batch in batches:
+                yield from batch
         finally:
-            messages.close()
+            batches.close()
 
-    def _fetch(
+    def _batches(
         self, ordered: list[int], batch_size: int, max_size: int | None, batch_bytes: int
-    ) -> Generator[FetchedMessage, None, None]:
+    ) -> Generator[list[FetchedMessage], None, None]:
         for start in range(0, len(ordered), SET_CHUNK):
             chunk = ordered[start : start + SET_CHUNK]
             meta = self._meta(chunk)
@@ -456,10 +462,10 @@ class ImapMailbox:
                 batch.append(uid)
                 held += _size(meta[uid]) if _fits(meta[uid], max_size) else 0
                 if len(batch) >= batch_size or held >= batch_bytes:
-                    yield from self._fetch_batch(batch, meta, max_size)
+                    yield self._fetch_batch(batch, meta, max_size)
                     batch, held = [], 0
             if batch:
-                yield from self._fetch_batch(batch, meta, max_size)
+                yield self._fetch_batch(batch, meta, max_size)
 
     def _meta(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
         """``{uid: {RFC822.SIZE, FLAGS}}`` for the UIDs that still exist, in few commands."""
@@ -472,7 +478,7 @@ class ImapMailbox:
 
     def _fetch_batch(
         self, batch: list[int], meta: dict[int, dict[bytes, Any]], max_size: int | None
-    ) -> Iterator[FetchedMessage]:
+    ) -> list[FetchedMessage]:
         whole = [u for u in batch if _fits(meta[u], max_size)]
         heads = [u for u in batch if not _fits(meta[u], max_size)]
         bodies: dict[int, bytes] = {}
@@ -485,16 +491,17 @@ class ImapMailbox:
                 # an unsolicited FETCH (another session changed flags) may carry no body
                 bodies.update({int(u): bytes(d[key]) for u, d in got.items() if key in d})
         heads_set = set(heads)
-        for uid in batch:
-            if uid not in bodies:
-                continue
-            yield FetchedMessage(
+        return [
+            FetchedMessage(
                 uid=uid,
                 size=_size(meta[uid]),
                 raw=bodies[uid],
                 complete=uid not in heads_set,
                 flags=_flags(meta[uid].get(b"FLAGS", ())),
             )
+            for uid in batch
+            if uid in bodies
+        ]
 
     def flags(self, uids: Iterable[int]) -> dict[int, tuple[str, ...]]:
         """Return ``{uid: flags}`` (system flags like ``\\Seen`` and keywords) for *uids*."""

@@ -279,8 +279,8 @@ def commit_received(
     `store_received` for the rest of the contract, which this is the second half of). A
     blob that could not be written raises and nothing is stored. When the identity is
     already stored, nothing is written and that row comes back with ``created`` False."""
-    conditions = _identity(account, folder, uidvalidity, uid, key)
     try:
+        conditions = _identity(account, folder, uidvalidity, uid, key)
         existing_id = _stored_id(account, folder=folder, uidvalidity=uidvalidity, uid=uid, key=key)
         if existing_id is not None:
             return m.ReceivedEmail.get_by_id(existing_id), False

@@ -315,6 +315,10 @@ def _imap_new(
     limit = ctx.config.max_message_bytes
 
     def prepare(message: FetchedMessage) -> Incoming | None:
+        # the lease before each message, re-keyed ones too: after a UIDVALIDITY change a
+        # whole folder may be re-keyed here without a single message given to the loop
+        if not run.keep_lease():
+            raise _LeaseLost
         if rematch is not None and rematch.take(ctx, message, uidvalidity):
             return None
         identity = {"folder": folder, "uidvalidity": uidvalidity, "uid": message.uid}
@@ -347,9 +351,15 @@ def _imap_new(
                 run.guarded(row.id, handle)
                 if outcomes.full:
                     outcomes.flush()
+    except _LeaseLost:
+        return  # keep_lease reported it; what was prepared is discarded below
     finally:
         items.close()  # what was parsed ahead and not stored: its blob writes end here
         fetched.close()  # and the fetching thread stops before the connection is used on
+
+
+class _LeaseLost(Exception):
+    """Raised by `_imap_new`'s prepare step when another runner took the account over."""
 
 
 def _imap_handle(

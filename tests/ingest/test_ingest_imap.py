@@ -344,6 +344,40 @@ def test_a_run_killed_while_rematching_is_finished_by_the_next(
     assert documents(ctx) == [f"message {n}" for n in range(4)]
 
 
+def test_the_lease_is_kept_while_a_whole_folder_is_matched_again(
+    ctx, dovecot, imap_user, monkeypatch
+) -> None:
+    """After a UIDVALIDITY change every message is re-keyed before any is handed to the
+    storing loop: the lease is still checked (and renewed) message by message, and a run
+    that lost it stops re-keying at once."""
+    from runtime.ingest.account import _Run
+
+    dovecot.append(imap_user, [message(n) for n in range(6)])
+    add_imap_account(ctx, dovecot, imap_user, after="none")
+    assert ingest(ctx).ok
+    new = dovecot.change_uidvalidity(imap_user)
+    real = _Run.keep_lease
+    checks: list[int] = []
+
+    def lost_after_three(self):  # noqa: ANN001
+        checks.append(1)
+        if len(checks) <= 3:
+            return real(self)
+        self.error("another runner took over the account (test)")  # as keep_lease says it
+        return False
+
+    monkeypatch.setattr(_Run, "keep_lease", lost_after_three)
+    report = ingest(ctx).accounts[0]
+    assert any("another runner took over" in e for e in report.errors), report.errors
+    # the three messages checked before the lease was lost were re-keyed, no more
+    assert sum(r.uidvalidity == new for r in m.ReceivedEmail.select()) == 3
+    monkeypatch.undo()
+    m.Lease.delete().execute()
+    assert ingest(ctx).ok
+    assert {r.uidvalidity for r in m.ReceivedEmail.select()} == {new}
+    assert documents(ctx) == [f"message {n}" for n in range(6)]
+
+
 def test_a_failed_login_is_the_accounts_last_error(ctx, dovecot, imap_user) -> None:
     add_imap_account(ctx, dovecot, imap_user)
     m.Credential.update(secret=ctx.store.secrets.encrypt("wrong")).execute()

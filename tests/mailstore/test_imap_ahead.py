@@ -7,6 +7,7 @@ stop when the caller stops."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -92,9 +93,55 @@ def test_fetch_ahead_stopped_early_leaves_the_connection_usable(
 ) -> None:
     uids = dovecot.append(imap_user, [message(n) for n in range(12)])
     box.refresh()
-    fetched = box.fetch(uids, batch_size=2, ahead=True)
+    # batches cut by size (one big message each), not by count: the queue holds batches
+    fetched = box.fetch(uids, batch_size=10, batch_bytes=1, ahead=True)
     first = next(fetched)
     fetched.close()  # a lost lease, say: the thread stops, the session goes on
     assert first.uid == uids[0]
     assert not any(t.name == "mailwright-imap-fetch" for t in threading.enumerate())
     assert box.find_uids() == uids
+
+
+def test_fetch_ahead_holds_at_most_one_batch_more_than_the_caller(
+    dovecot: DovecotServer,
+    imap_user: DovecotUser,
+    box: ImapMailbox,  # noqa: F811
+) -> None:
+    """Memory: besides the batch being worked on, one batch waits and one is being
+    fetched; never the whole mailbox (big messages, 50 a batch, add up to gigabytes)."""
+    uids = dovecot.append(imap_user, [message(n) for n in range(20)])
+    box.refresh()
+    bodies: list[int] = []
+    real = box._client.fetch
+
+    def counting(ids, items, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if "BODY.PEEK[]" in items:
+            bodies.append(len(ids))
+        return real(ids, items, *args, **kwargs)
+
+    box._client.fetch = counting  # type: ignore[method-assign]
+    # batches cut by size (one big message each), not by count: the queue holds batches
+    fetched = box.fetch(uids, batch_size=10, batch_bytes=1, ahead=True)
+    assert next(fetched).uid == uids[0]
+    time.sleep(0.3)  # room for a thread that would run ahead unbounded (not a timing test)
+    assert len(bodies) <= 3, bodies
+    fetched.close()
+    assert len(bodies) <= 3
+
+
+def test_moves_into_new_folders_share_the_connection_with_the_fetching_thread(
+    dovecot: DovecotServer,
+    imap_user: DovecotUser,
+    box: ImapMailbox,  # noqa: F811
+) -> None:
+    """``move:`` creates its folder when missing (CREATE, LIST): those commands too wait
+    for the fetching thread's command in flight, never interleave with it."""
+    uids = dovecot.append(imap_user, [message(n, b"z" * 2000) for n in range(16)])
+    box.refresh()
+    seen = []
+    for fetched in box.fetch(uids, batch_size=1, ahead=True):
+        seen.append(fetched.uid)
+        box.move([fetched.uid], f"Done{fetched.uid % 4}")
+    assert seen == uids
+    assert box.find_uids() == []
+    assert sum(len(dovecot.uids(imap_user, f"Done{n}")) for n in range(4)) == 16
