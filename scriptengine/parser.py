@@ -50,11 +50,25 @@ def _lark() -> Lark:
     if _parser is None:
         with _lock:
             if _parser is None:
+                # Lark's cache is a pickle: kept in this user's private folder, never at
+                # a predictable name in the shared temporary folder (a planted pickle
+                # would run code); no private folder, no disk cache
+                folder = scannercache.cache_dir()
                 try:
-                    _parser = Lark.open(str(GRAMMAR_PATH), cache=True, **_OPTIONS)
+                    if folder is None:
+                        raise OSError("no private cache folder")
+                    cache = str(folder / f"lark-{lark_version()}.pickle")
+                    _parser = Lark.open(str(GRAMMAR_PATH), cache=cache, **_OPTIONS)
                 except Exception:  # an unwritable cache directory: build in memory
                     _parser = Lark.open(str(GRAMMAR_PATH), **_OPTIONS)
     return _parser
+
+
+def lark_version() -> str:
+    """The installed Lark's version (its cache file is named after it)."""
+    import lark as lark_module  # loaded already (Token, Tree)
+
+    return str(lark_module.__version__)
 
 
 def _scanning() -> Scanner:

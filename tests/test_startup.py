@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -211,3 +213,35 @@ def test_a_new_process_compiles_a_handler_without_larks_parser() -> None:
     with pytest.raises(ScriptSyntaxError) as err:
         parser.parse("f(1, 2}", "x.jexl")
     assert message == str(err.value)  # the error, described with Lark loaded then
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_or_a_link_in_place_of_the_file_is_not_read(
+    cache_file: Path, tmp_path: Path
+) -> None:
+    tables = scanner_tables(parser._lark())
+    os.mkfifo(cache_file)  # an open for reading would block forever
+    assert scannercache.load("key") is None
+    cache_file.unlink()
+    older = tmp_path / "older.marshal"  # one of our own files, of another version
+    older.write_bytes(marshal.dumps(tables))
+    cache_file.symlink_to(older)
+    assert scannercache.load("key") is None
+    cache_file.unlink()
+    os.link(older, cache_file)  # a second name for it: not a file of this key's alone
+    assert scannercache.load("key") is None
+
+
+def test_the_cache_folder_is_private_or_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    folder = scannercache.cache_dir()
+    assert folder == tmp_path / f"mailwright-{os.getuid()}"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    folder.chmod(0o755)  # open to others: someone may have put files there
+    assert scannercache.cache_dir() is None
+    folder.rmdir()
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    folder.symlink_to(tmp_path / "elsewhere")  # a link in its place
+    assert scannercache.cache_dir() is None
