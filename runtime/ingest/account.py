@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mailstore import models as m
@@ -15,6 +15,7 @@ from .handle import Handler, due_emails, handle_email
 from .lease import _renew
 from .local import after_action
 from .report import AccountReport, Clock, Progress
+from .store import Incoming, commit
 
 log = logging.getLogger("mailwright.ingest")
 
@@ -61,6 +62,25 @@ class _Run:
         """Report a message that could not be stored (the next run tries it again)."""
         log.exception("storing %s of %s", what, self.account.name)
         self.error(f"{self.account.name}: {what}: cannot store it: {exc}")
+
+    def store_each(
+        self, items: Iterator[Incoming], handle: Callable[[Incoming, m.ReceivedEmail], None]
+    ) -> None:
+        """Store each of *items* (`store.one_ahead`'s) in its own transaction, then give
+        the ones to handle now to ``handle(item, row)``. Stops when the lease is lost; a
+        message that cannot be stored is reported and left for the next run."""
+        for item in items:
+            if not self.keep_lease():
+                return
+            try:
+                # no transaction around it: commit makes its own, once the blobs are on
+                # disk; a race ends in the winner's row
+                row, created = commit(self.ctx, self.account, item)
+            except Exception as exc:
+                self.store_failed(item.what, exc)
+                continue
+            if created and self.counted(row, item.what):
+                handle(item, row)
 
     def dry_run_preamble(self) -> None:
         """What a dry run says before looking at the source: a handler that cannot run,

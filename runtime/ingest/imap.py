@@ -25,7 +25,7 @@ from mailstore.oauth import OAuthError
 from ..settings import SettingsError, open_imap
 from .handle import due_emails, handle_email
 from .rematch import Rematch
-from .store import Incoming, commit, incoming, one_ahead
+from .store import Incoming, incoming, one_ahead
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -335,22 +335,16 @@ def _imap_new(
 
     # the next batch is fetched by a thread while this one is stored and handled
     fetched = box.fetch(uids, batch_size=ACTION_BATCH, max_size=limit, ahead=True)
+
+    def handle(item: Incoming, row: m.ReceivedEmail) -> None:
+        uid = int(item.identity["uid"])
+        run.guarded(row.id, functools.partial(_imap_handle, run, outcomes, uid, row=row))
+        if outcomes.full:
+            outcomes.flush()
+
     items = one_ahead(prepare, fetched)
     try:
-        for item in items:
-            if not run.keep_lease():
-                return
-            try:
-                row, created = commit(ctx, account, item)
-            except Exception as exc:
-                run.store_failed(item.what, exc)
-                continue
-            if created and run.counted(row, item.what):
-                uid = int(item.identity["uid"])
-                handle = functools.partial(_imap_handle, run, outcomes, uid, row=row)
-                run.guarded(row.id, handle)
-                if outcomes.full:
-                    outcomes.flush()
+        run.store_each(items, handle)
     except _LeaseLost:
         return  # keep_lease reported it; what was prepared is discarded below
     finally:

@@ -18,7 +18,7 @@ from mailstore.sources import LocalSource, SourceError, open_source
 from ..context import AppContext
 from ..settings import LOCAL_ACTIONS
 from .handle import _resolve, due_emails
-from .store import Incoming, commit, incoming, one_ahead
+from .store import Incoming, incoming, one_ahead
 
 if TYPE_CHECKING:
     from .account import _Run
@@ -134,18 +134,7 @@ def work_local(run: _Run) -> None:
     # handled; each still commits on its own before its handler runs (store.one_ahead)
     items = one_ahead(prepare, new_messages(run.source, account, finish))
     try:
-        for item in items:
-            if not run.keep_lease():
-                return
-            try:
-                # no transaction around it: commit makes its own, once the blobs are on
-                # disk; a race ends in the winner's row
-                row, created = commit(ctx, account, item)
-            except Exception as exc:
-                run.store_failed(item.what, exc)
-                continue
-            if created and run.counted(row, item.what):
-                run.guarded(row.id, run.handle)
+        run.store_each(items, lambda item, row: run.guarded(row.id, run.handle))
     finally:
         items.close()  # what was parsed ahead and not stored: its blob writes end here
 

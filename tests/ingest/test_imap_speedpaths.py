@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mailstore.imap as imap_module
+import runtime.ingest.account as ingest_account
 import runtime.ingest.imap as ingest_imap
 from mailstore import models as m
 from mailstore.imap import ImapError, ImapMailbox, uid_sets
@@ -73,14 +74,14 @@ def test_a_message_below_the_highest_stored_uid_that_was_never_stored_is_found(
 ) -> None:
     uids = dovecot.append(imap_user, [message(n) for n in range(4)])
     add_imap_account(ctx, dovecot, imap_user)
-    real = ingest_imap.commit
+    real = ingest_account.commit
 
     def store_fails_once(ctx_, account, item):  # noqa: ANN001
         if item.identity["uid"] == uids[1]:
             raise OSError("disk full")  # this one message could not be stored
         return real(ctx_, account, item)
 
-    monkeypatch.setattr(ingest_imap, "commit", store_fails_once)
+    monkeypatch.setattr(ingest_account, "commit", store_fails_once)
     first = ingest(ctx).accounts[0]
     assert not first.ok and "disk full" in first.errors[0]
     assert sorted(states(ctx)) == [uids[0], uids[2], uids[3]]  # a gap below the highest
