@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import peewee
 
@@ -51,6 +52,7 @@ __all__ = [
     "parse_since",
     "remove_account",
     "remove_credential",
+    "update_credential",
     "rename_account",
     "set_account_enabled",
     "set_param",
@@ -747,6 +749,56 @@ def add_credential(store: Store, spec: CredentialSpec) -> m.Credential:
             )
     except peewee.IntegrityError:  # added by another process since the check above
         raise SettingsError(f"a credential named {spec.name!r} exists") from None
+
+
+def update_credential(
+    store: Store,
+    name: str,
+    *,
+    user: str | None = None,
+    secret: str | None = None,
+    ca_file: str | None = None,
+) -> list[str]:
+    """Change the credential *name* in place (the accounts using it keep it); return what
+    changed, in words (``password``, ``user``, ...), never the secret.
+
+    ``secret`` is a password's new value or an OAuth2 client's new secret: a client's
+    cached token is dropped with it (the next run asks the authority with the new one).
+    ``user`` is for passwords only; an oauth2-delegated credential has no secret (sign in
+    again with ``credentials login``). `SettingsError` when nothing is given or a value
+    does not fit the credential's kind."""
+    credential = get_credential(store, name)
+    kind = str(credential.kind)
+    if user is None and secret is None and ca_file is None:
+        raise SettingsError("say what to change: --user, a new secret or --ca-file")
+    if user is not None and kind != "password":
+        raise SettingsError("--user is for passwords; OAuth2 logs in as the account's --address")
+    if secret is not None and kind == "oauth2_delegated":
+        raise SettingsError(
+            f"credential {name!r} has no secret: sign in again with "
+            f"`mailwright credentials login {name}`"
+        )
+    if user is not None and not user.strip():
+        raise SettingsError("--user: give a login name")
+    if ca_file is not None and ca_file and not Path(ca_file).is_file():
+        raise SettingsError(f"--ca-file {ca_file}: no such file")
+    changed: list[str] = []
+    updates: dict[str, Any] = {"updated": m.utcnow()}
+    if user is not None:
+        updates["username"] = user
+        changed.append("user")
+    if secret is not None:
+        updates["secret"] = store.secrets.encrypt(secret)
+        changed.append("password" if kind == "password" else "client secret")
+        if kind == "oauth2_client":
+            updates["tokenCache"] = None  # a token of the old secret: asked for again
+    if ca_file is not None:
+        updates["caFile"] = str(Path(ca_file).resolve()) if ca_file else None
+        changed.append("CA file")
+    c = m.Credential
+    with store.atomic():
+        c.update(**updates).where(c.id == credential.id).execute()
+    return changed
 
 
 def get_credential(store: Store, name: str) -> m.Credential:

@@ -1,4 +1,4 @@
-"""``mailwright credentials``: logins for IMAP and SMTP (add, list, remove, login).
+"""``mailwright credentials``: logins for IMAP and SMTP (add, update, list, remove, login).
 
 A secret is never an argument (it would be in the shell history and in ``ps``): it is
 read from an environment variable named by ``--password-env``/``--secret-env`` or from
@@ -26,11 +26,12 @@ from ..settings import (
     list_credentials,
     login_delegated,
     remove_credential,
+    update_credential,
 )
 from ._common import UsageError, add_action
 
 NAME = "credentials"
-HELP = "logins for mail accounts: add, list, remove, login"
+HELP = "logins for mail accounts: add, update, list, remove, login"
 DESCRIPTION = (
     "Logins the mail accounts use: a password (`--type password --user U --password-env "
     "VAR`), Microsoft 365 app-only OAuth2 (`--type oauth2-client --tenant T --client-id C "
@@ -62,6 +63,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--client-id", help="the application's client id (OAuth2)")
     add.add_argument("--authority", metavar="URL", help="default: Microsoft's")
     add.add_argument("--ca-file", metavar="FILE", help="the CA of the authority's certificate")
+    update = add_action(sub, "update", "change a password, client secret or user in place")
+    update.add_argument("name", metavar="NAME")
+    update.add_argument("--user", help="the new login name (password credentials)")
+    new_secret = update.add_mutually_exclusive_group()
+    new_secret.add_argument("--password-env", metavar="VAR", help="the new password from $VAR")
+    new_secret.add_argument("--password-stdin", action="store_true", help="from stdin")
+    new_secret.add_argument("--secret-env", metavar="VAR", help="the new client secret from $VAR")
+    new_secret.add_argument("--secret-stdin", action="store_true", help="from stdin")
+    update.add_argument(
+        "--ca-file", metavar="FILE", help="the CA of the authority's certificate ('' for none)"
+    )
     add_action(sub, "list", "list the credentials (never their secrets)")
     add_action(sub, "remove", "remove a credential no account uses").add_argument("name")
     add_action(sub, "login", "log in an oauth2-delegated credential").add_argument("name")
@@ -70,13 +82,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     action = getattr(args, "credentials_command", None)
     if action is None:
-        raise UsageError("say what to do: add, list, remove or login")
-    secret = _read_secret(args) if action == "add" else None
+        raise UsageError("say what to do: add, update, list, remove or login")
+    secret = _read_secret(args) if action in ("add", "update") else None
     with open_context(args.config) as ctx:
         try:
             if action == "add":
                 credential = add_credential(ctx.store, _spec(args, secret))
                 console.print(f"added credential {credential.name}", markup=False)
+            elif action == "update":
+                changed = update_credential(
+                    ctx.store, args.name, user=args.user, secret=secret, ca_file=args.ca_file
+                )
+                console.print(f"credential {args.name}: {', '.join(changed)} changed", markup=False)
             elif action == "list":
                 _print_table(list_credentials(ctx.store), console)
             elif action == "remove":

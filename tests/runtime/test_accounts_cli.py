@@ -341,3 +341,55 @@ def test_edit_and_rename_on_the_command_line(configured: Path, tmp_path: Path, c
     cli(capsys, "accounts", "add", "b2", "--purpose", "GENERAL", "--maildir", str(maildir))
     status, out = cli(capsys, "accounts", "rename", "b2", "faktury")
     assert status == 2 and "an account named 'faktury' exists" in out
+
+
+def test_a_changed_password_is_updated_in_place(
+    dovecot, imap_user, configured: Path, servers_ca, capsys, monkeypatch
+):
+    """The mailbox's password changed: `credentials update` puts the new one in, the
+    accounts using the credential keep it, and the secret is never printed."""
+    monkeypatch.setenv("IMAP_PW", "old-" + imap_user.password)
+    cli(capsys, "credentials", "add", "login", "--type", "password", "--user", imap_user.name,
+        "--password-env", "IMAP_PW")  # fmt: skip
+    add_imap(capsys, "a", dovecot.ssl_port, "--ca-file", str(servers_ca.ca_file))
+    assert cli(capsys, "accounts", "test", "a")[0] == 1
+    monkeypatch.setenv("IMAP_NEW", imap_user.password)
+    status, out = cli(capsys, "credentials", "update", "login", "--password-env", "IMAP_NEW")
+    assert (status, out) == (0, "credential login: password changed\n")
+    status, out = cli(capsys, "accounts", "test", "a")
+    assert status == 0, out
+    assert imap_user.password not in out
+    with open_store(configured) as store:
+        credential = m.Credential.get(m.Credential.name == "login")
+        assert store.secrets.decrypt(credential.secret) == imap_user.password
+        assert [a.name for a in m.MailAccount.select()] == ["a"]  # still attached
+
+
+def test_update_refuses_what_the_kind_does_not_have(configured: Path, capsys, monkeypatch):
+    monkeypatch.setenv("SECRET", "s3cret-value")
+    cli(capsys, "credentials", "add", "person", "--type", "oauth2-delegated", "--tenant", "t",
+        "--client-id", "c")  # fmt: skip
+    status, out = cli(capsys, "credentials", "update", "person", "--secret-env", "SECRET")
+    assert status == 2 and "credentials login person" in out and "s3cret" not in out
+    status, out = cli(capsys, "credentials", "update", "person", "--user", "x@example.com")
+    assert status == 2 and "--user is for passwords" in out
+    status, out = cli(capsys, "credentials", "update", "person")
+    assert status == 2 and "say what to change" in out
+    status, out = cli(capsys, "credentials", "update", "nobody", "--secret-env", "SECRET")
+    assert status == 2 and "no credential named 'nobody'" in out
+
+
+def test_a_new_client_secret_drops_the_cached_token(configured: Path, capsys, monkeypatch):
+    monkeypatch.setenv("SECRET", "first-secret")
+    cli(capsys, "credentials", "add", "app", "--type", "oauth2-client", "--tenant", "t",
+        "--client-id", "c", "--secret-env", "SECRET")  # fmt: skip
+    with open_store(configured) as store:
+        token = store.secrets.encrypt('{"AccessToken": {}}')
+        m.Credential.update(tokenCache=token).execute()
+    monkeypatch.setenv("SECRET", "second-secret")
+    status, out = cli(capsys, "credentials", "update", "app", "--secret-env", "SECRET")
+    assert (status, out) == (0, "credential app: client secret changed\n")
+    with open_store(configured) as store:
+        credential = m.Credential.get(m.Credential.name == "app")
+        assert store.secrets.decrypt(credential.secret) == "second-secret"
+        assert credential.tokenCache is None  # a token of the old secret is asked again
