@@ -18,6 +18,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from lark import Lark, Token, Tree
+from lark import __version__ as LARK_VERSION
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from grammar import GRAMMAR_PATH
@@ -57,18 +58,11 @@ def _lark() -> Lark:
                 try:
                     if folder is None:
                         raise OSError("no private cache folder")
-                    cache = str(folder / f"lark-{lark_version()}.pickle")
+                    cache = str(folder / f"lark-{LARK_VERSION}.pickle")
                     _parser = Lark.open(str(GRAMMAR_PATH), cache=cache, **_OPTIONS)
                 except Exception:  # an unwritable cache directory: build in memory
                     _parser = Lark.open(str(GRAMMAR_PATH), **_OPTIONS)
     return _parser
-
-
-def lark_version() -> str:
-    """The installed Lark's version (its cache file is named after it)."""
-    import lark as lark_module  # loaded already (Token, Tree)
-
-    return str(lark_module.__version__)
 
 
 def _scanning() -> Scanner:
@@ -85,10 +79,8 @@ def _scanning() -> Scanner:
 
 def _cached_scanner() -> Scanner:
     """A new ``Scanner``: its tables from disk when they are there, else from Lark (saved)."""
-    import lark as lark_module  # loaded already (Token, Tree): only its version is read
-
     try:
-        key = scannercache.cache_key(GRAMMAR_PATH, _OPTIONS, lark_module.__version__)
+        key = scannercache.cache_key(GRAMMAR_PATH, _OPTIONS, LARK_VERSION)
     except OSError:  # the sources cannot be read (a zipped install): no disk cache
         return Scanner.from_lark(_lark())
     tables = scannercache.load(key)
