@@ -278,12 +278,11 @@ def commit_received(
     Once every blob write has ended well, the rows are written in one transaction (see
     `store_received` for the rest of the contract, which this is the second half of). A
     blob that could not be written raises and nothing is stored. When the identity is
-    already stored, nothing is written and that row comes back with ``created`` False."""
+    already stored, nothing is written and that row comes back with ``created`` False:
+    the unique index decides (no query first: the callers ask before parsing, which is
+    what a check saves)."""
     try:
         conditions = _identity(account, folder, uidvalidity, uid, key)
-        existing_id = _stored_id(account, folder=folder, uidvalidity=uidvalidity, uid=uid, key=key)
-        if existing_id is not None:
-            return m.ReceivedEmail.get_by_id(existing_id), False
         parsed = prepared.parsed
         try:
             row = _insert(
@@ -301,8 +300,9 @@ def commit_received(
                 writes=prepared.writes,
             )
         except peewee.IntegrityError:
-            # Another writer stored the same message between our check and our insert: the
-            # unique index decided, and its row is the answer. Any other violation is a bug.
+            # Stored already (by an earlier run, or another writer since the caller's
+            # check): the unique index decided, and its row is the answer. Any other
+            # violation is a bug.
             winner = m.ReceivedEmail.get_or_none(*conditions)
             if winner is None:
                 raise
